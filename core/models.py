@@ -1,0 +1,11 @@
+"""Imports every model module of ``core``, so the mapper registry is complete.
+
+Imported by the app factory, migrations and tests; never by a model module itself.
+"""
+
+from core.api_clients import models as api_clients  # noqa: F401
+from core.audit import models as audit  # noqa: F401
+from core.children import models as children  # noqa: F401
+from core.idempotency import models as idempotency  # noqa: F401
+from core.institutions import models as institutions  # noqa: F401
+from core.users import models as users  # noqa: F401

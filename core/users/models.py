@@ -1,0 +1,51 @@
+"""Council staff accounts. Tenant-owned: a user exists in exactly one council.
+
+Sign-in looks users up by ``(id, tenant_id)`` (STYLE.md section 3, layer 1), so a session
+from one council is dead in another. Single sign-on identities (issuer, subject) arrive with
+issue #4 and link here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import Enum, Index, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, default_id, utcnow
+from core.tenancy import TenantScoped
+
+
+class Role(str, enum.Enum):
+    CASEWORKER = "caseworker"
+    TEAM_MANAGER = "team_manager"
+    SEND_OFFICER = "send_officer"  # read-only
+    TENANT_ADMIN = "tenant_admin"
+
+    @property
+    def label(self) -> str:
+        return {
+            "caseworker": "Caseworker",
+            "team_manager": "Team manager",
+            "send_officer": "SEND officer (read only)",
+            "tenant_admin": "Council administrator",
+        }[self.value]
+
+
+class User(TenantScoped, Base):
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("tenant_id", "id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=default_id)
+    email: Mapped[str] = mapped_column(String(254))
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_signed_in_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+# E-mail is unique per council, compared case-insensitively.
+Index("uq_app_user_tenant_id_email", User.tenant_id, func.lower(User.email), unique=True)

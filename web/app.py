@@ -1,0 +1,269 @@
+"""The application factory (STYLE.md section 2): one ordered block, no import-time work."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, Response, abort, g, request, send_from_directory
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import core.models  # noqa: F401  (complete mapper registry before first use)
+import tenants.models  # noqa: F401
+from core import db_roles
+from core.actors import Actor
+from core.audit.services import reset_audit_context, set_audit_context
+from core.config import Settings, SettingsError, load_settings
+from core.db import db, derive_urls
+from core.jobs import configure_jobs
+from core.logs import bind_log_context, configure_logging, reset_log_context
+from core.permissions import permissions_for_role
+from core.tenancy import enter_tenant, exit_tenant
+from core.users.models import User
+from tenants.resolution import resolve_tenant
+from web import errors, security
+from web.api.base import Api
+from web.extensions import csrf, limiter
+from web.middleware import PATH_SLUG_KEY, TenantPathMiddleware
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+# Endpoints that never need a tenant, a user or the database.
+_STATIC_ENDPOINTS = frozenset({"static", "govuk_assets", "govuk_dist", "public.healthz"})
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    """Build the app. ``settings`` (tests) or the environment plus ``overrides``.
+
+    Outside tests a settings problem ends the process with the list of problems, no traceback.
+    """
+    if settings is None:
+        try:
+            settings = load_settings(**overrides)
+        except SettingsError as exc:
+            raise SystemExit(str(exc)) from None
+
+    # 1. config
+    app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
+    app.config.update(
+        SENDBRIDGE_SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.env == "test",
+        # The __Host- prefix pins the cookie to this exact host, HTTPS-only, path /: one
+        # council's subdomain can never set or read another's session cookie.
+        SESSION_COOKIE_NAME="__Host-sendbridge",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_PATH="/",
+        SESSION_COOKIE_DOMAIN=None,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_absolute_hours),
+        # CSRF tokens live as long as the sign-in session they belong to.
+        WTF_CSRF_TIME_LIMIT=settings.session_absolute_hours * 3600,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STRATEGY="moving-window",
+        API_TITLE="Sendbridge API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+
+    # 2. logging
+    configure_logging(settings.log_level)
+
+    # 3. database and jobs
+    urls = derive_urls(settings.database_url, settings.secret_key)
+    db.configure(urls)
+    configure_jobs(settings.redis_url)
+
+    # 4. WSGI middleware: proxies first (they fix the host), then the /t/<slug>/ prefix.
+    app.wsgi_app = TenantPathMiddleware(app.wsgi_app)  # type: ignore[method-assign]
+    if settings.proxy_count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_count, x_proto=settings.proxy_count,  # type: ignore[method-assign]
+                                x_host=settings.proxy_count)
+
+    # 5. templates: ours first, then GOV.UK Frontend's macros under their own prefix.
+    app.jinja_loader = ChoiceLoader([
+        FileSystemLoader(str(HERE / "templates")),
+        PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+    ])
+    app.jinja_env.globals["csp_nonce"] = security.csp_nonce
+
+    # 6. extensions (CSRF before blueprints, so every form view is protected)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from web.api.oauth import init_oauth
+
+    init_oauth(app)
+    api = Api()
+    app.extensions["sendbridge_api"] = api
+    api.init_app(app, spec_kwargs={
+        "info": {"description": "The Sendbridge public API, version 1. See /api/v1/docs."},
+        "servers": [{"url": "/"}],
+    })
+
+    # 7. request lifecycle: request id and tenant before anything touches the database.
+    _register_request_hooks(app)
+
+    # 8. blueprints
+    from web.api.children.routes import blp as children_api
+    from web.api.docs import bp as api_docs
+    from web.api.oauth import bp as oauth_bp
+    from web.ui.auth import bp as auth_bp
+    from web.ui.children import bp as children_ui
+    from web.ui.public import bp as public_bp
+
+    # flask-smorest registers ERROR_SCHEMA (ProblemSchema) as the "Problem" component.
+    api.spec.components.response("PROBLEM", {
+        "description": "An RFC 9457 problem",
+        "content": {"application/problem+json": {"schema": "Problem"}},
+    })
+    api.register_blueprint(children_api)
+    api.spec.components.security_scheme("oauth2", {
+        "type": "oauth2",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": _scope_docs()}},
+    })
+    for bp in (public_bp, auth_bp, children_ui, oauth_bp, api_docs):
+        app.register_blueprint(bp)
+    csrf.exempt(oauth_bp)
+    csrf.exempt(children_api)
+    _register_assets(app, settings)
+
+    # 9. errors
+    errors.register(app)
+
+    # 10. plugins: TODO(#5) load_plugins(), plugin blueprints, pm.check_pending().
+
+    # 11. command line
+    from web.cli import register_commands
+
+    register_commands(app)
+
+    # 12. production start-up checks: refuse to serve with an unsafe database role.
+    if settings.is_production and not _running_maintenance_command():
+        problems = db_roles.runtime_role_problems(db.engine)  # type: ignore[arg-type]
+        if problems:
+            raise SystemExit("Sendbridge refuses to start in production:\n" + "\n".join(f"  - {p}" for p in problems))
+    return app
+
+
+def _scope_docs() -> dict[str, str]:
+    from core.permissions import SCOPES
+
+    return {s: f"{s.split(':')[1].capitalize()} access to {s.split(':')[0]}" for s in sorted(SCOPES)}
+
+
+def _running_maintenance_command() -> bool:
+    """True while ``flask db ...`` and other operator commands load the app: they run as the
+    owner role and are what creates the runtime role, so its check cannot apply to them."""
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.info_name in ("db", "tenants", "clients", "demo", "settings"):
+            return True
+        ctx = ctx.parent
+    return False
+
+
+def _register_assets(app: Flask, settings: Settings) -> None:
+    dist = settings.frontend_dist
+    if not (dist / "govuk-frontend.min.css").exists():
+        log.warning("GOV.UK Frontend not found at %s: run `npm ci` (make run does)", dist)
+
+    # The compiled GOV.UK CSS refers to /assets/fonts and /assets/images (RECIPES.md section 6).
+    @app.get("/assets/<path:filename>", endpoint="govuk_assets")
+    def govuk_assets(filename: str) -> Response:
+        return send_from_directory(dist / "assets", filename, max_age=86400)
+
+    @app.get("/govuk-frontend/<path:filename>", endpoint="govuk_dist")
+    def govuk_dist(filename: str) -> Response:
+        if filename not in ("govuk-frontend.min.css", "govuk-frontend.min.js"):
+            abort(404)
+        return send_from_directory(dist, filename, max_age=3600)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    settings: Settings = app.config["SENDBRIDGE_SETTINGS"]
+
+    @app.before_request
+    def _begin() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        g.is_api = request.path.startswith(("/api/", "/oauth/"))
+        g._log_token = bind_log_context(request_id=g.request_id)
+        g._audit_token = set_audit_context("api" if g.is_api else "ui", g.request_id)
+        if request.endpoint in _STATIC_ENDPOINTS:
+            return
+        path_slug = request.environ.get(PATH_SLUG_KEY)
+        if path_slug == "":
+            abort(404)
+        requested, tenant = resolve_tenant(request.host, settings.base_domain, path_slug)
+        if requested and tenant is None:
+            abort(404)  # unknown and disabled councils look exactly alike
+        g.tenant = tenant
+        if tenant is not None:
+            g._tenant_token = enter_tenant(tenant.id)
+            if not g.is_api:
+                _load_signed_in_user(app, tenant.id)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        # The request boundary: commit what the view did (including audit rows of reads), or
+        # roll back anything a failed request may have started. Services never commit.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return security.set_security_headers(response)
+
+    @app.teardown_request
+    def _teardown(exc: BaseException | None) -> None:
+        try:
+            db.session.remove()
+        finally:
+            for name, reset in (("_tenant_token", exit_tenant), ("_audit_token", reset_audit_context),
+                                ("_log_token", reset_log_context)):
+                token = g.pop(name, None)
+                if token is not None:
+                    reset(token)
+
+
+def _load_signed_in_user(app: Flask, tenant_id: uuid.UUID) -> None:
+    uid, ended = security.session_user_id(app, str(tenant_id))
+    g.session_ended = ended
+    if uid is None:
+        return
+    try:
+        user_id = uuid.UUID(uid)
+    except ValueError:
+        security.end_session(str(tenant_id))
+        return
+    # Looked up by (id, tenant): the ORM criterion and RLS both restrict to this tenant, so a
+    # cookie naming a user of another council finds nobody (STYLE.md section 3, layer 1).
+    user = db.session.get(User, user_id)
+    if user is None or not user.active or user.tenant_id != tenant_id:
+        security.end_session(str(tenant_id))
+        return
+    g.user = user
+    g.actor = Actor(tenant_id=tenant_id, kind="user", id=str(user.id),
+                    permissions=permissions_for_role(user.role), display_name=user.display_name)
+
+
+def main() -> None:  # pragma: no cover - convenience for `python -m web.app`
+    create_app().run()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Flask CLI: ``db``, ``demo``, ``worker``, ``settings`` here; ``tenants`` and ``clients`` from tenants.cli."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from core import db_roles
+from core.db import db
+from migrations import runner
+from tenants.cli import clients_cli, tenants_cli
+
+
+def _urls():  # type: ignore[no-untyped-def]
+    assert db.urls is not None
+    return db.urls
+
+
+db_cli = AppGroup("db", help="Database migrations (run as the owner role).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate to REVISION (default head), then create and grant the runtime role."""
+    runner.upgrade(_urls(), revision)
+    click.echo(f"database at {runner.current(_urls())}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    runner.downgrade(_urls(), revision)
+    click.echo(f"database at {runner.current(_urls())}")
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    click.echo(runner.current(_urls()) or "(empty)")
+
+
+@db_cli.command("check")
+def db_check() -> None:
+    """Fail if the models have changes no migration records."""
+    runner.check(_urls())
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate/--empty", default=True)
+def db_revision(message: str, autogenerate: bool) -> None:
+    """Write a new revision. Add enable_tenant_rls(<table>) for every new tenant-owned table."""
+    runner.revision(_urls(), message, autogenerate)
+
+
+demo_cli = AppGroup("demo", help="Demonstration data.")
+
+
+@demo_cli.command("seed")
+def demo_seed() -> None:
+    """Two made-up councils with staff and a dozen children each (idempotent)."""
+    from tenants.demo import seed_demo
+
+    with db.as_owner():
+        created = seed_demo()
+    click.echo(json.dumps({"created": created}))
+
+
+@click.command("worker")
+@click.option("--queues", default="interactive,default,bulk", show_default=True)
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty")
+def worker(queues: str, burst: bool) -> None:
+    """Run an rq worker (JSON serializer) on REDIS_URL."""
+    from redis import Redis
+    from rq import Queue, Worker
+    from rq.serializers import JSONSerializer
+
+    settings = current_app.config["SENDBRIDGE_SETTINGS"]
+    if not settings.redis_url:
+        click.echo("REDIS_URL is not set: jobs run in-process, there is nothing for a worker to do", err=True)
+        sys.exit(2)
+    conn = Redis.from_url(settings.redis_url)
+    qs = [Queue(name, connection=conn, serializer=JSONSerializer) for name in queues.split(",")]
+    Worker(qs, connection=conn, serializer=JSONSerializer).work(burst=burst, with_scheduler=True)
+
+
+@click.command("settings")
+def show_settings() -> None:
+    """Print the effective settings (secrets masked)."""
+    settings = current_app.config["SENDBRIDGE_SETTINGS"]
+    click.echo(json.dumps(settings.describe(), indent=2))
+
+
+@click.command("check")
+def check() -> None:
+    """Check the runtime database role cannot escape row-level security."""
+    problems = db_roles.runtime_role_problems(db.engine)  # type: ignore[arg-type]
+    for p in problems:
+        click.echo(f"problem: {p}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("ok: the runtime role is subject to row-level security")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_cli, demo_cli, tenants_cli, clients_cli, worker, show_settings, check):
+        app.cli.add_command(command)
