@@ -248,9 +248,11 @@ def apply_corrections(events: Sequence[Mapping[str, Any]]) -> list[tuple[int, Ma
 
     An event carrying ``"corrects": X`` replaces the earlier event X, where X is that
     event's index in the list (int) or its ``id`` (str). The correcting event keeps its
-    own type, date and attributes; the corrected one is dropped. Correcting a correction
-    replaces the correction, so chains resolve to the last word. A reference to a later
-    event, to itself, to an unknown or to an ambiguous id raises ``InvalidEventsError``.
+    own type, date and attributes; the corrected one is dropped. Every correction of an
+    event (or of one of its corrections) replaces whatever version of it is current, so
+    chains and repeated corrections resolve to the last word in list order. A reference
+    to a later event, to itself, or to an unknown or ambiguous id raises
+    ``InvalidEventsError``.
     """
     errors: dict[int, dict[str, list[str]]] = {}
     ids: dict[str, list[int]] = {}
@@ -258,6 +260,8 @@ def apply_corrections(events: Sequence[Mapping[str, Any]]) -> list[tuple[int, Ma
         if isinstance(event.get("id"), str):
             ids.setdefault(event["id"], []).append(index)
     removed: set[int] = set()
+    original_of = {index: index for index in range(len(events))}
+    current_version = dict(original_of)
     for index, event in enumerate(events):
         if "corrects" not in event:
             continue
@@ -271,7 +275,10 @@ def apply_corrections(events: Sequence[Mapping[str, Any]]) -> list[tuple[int, Ma
                       else "must refer to an earlier event in the list")
             errors[index] = {"corrects": [reason]}
             continue
-        removed.add(candidates[0])
+        original = original_of[candidates[0]]
+        removed.add(current_version[original])
+        current_version[original] = index
+        original_of[index] = original
     if errors:
         raise InvalidEventsError(errors)
     return [(index, event) for index, event in enumerate(events) if index not in removed]
@@ -410,8 +417,7 @@ def _assessment_chain(case: _Case, event: Event, start: date, keys: Mapping[str,
     if refusable:
         refusal = case.last("decision_to_assess_made", start=start, end=end)
         if refusal is not None and refusal.attrs.get("outcome") == "refuse" and \
-                case.first(*later_steps, start=refusal.date, end=end,
-                           where=lambda e: e.index != refusal.index) is None:
+                case.first(*later_steps, start=refusal.date, end=end) is None:
             return drafts
 
     drafts.append(_Draft(keys["no_plan"], add_weeks(start, weeks["no_plan"]), trigger,
@@ -1085,7 +1091,7 @@ def _finalise(draft: _Draft, case: _Case, rule: Rule | None = None) -> Deadline:
     rule = rule or RULES[draft.key]
     last_day = draft.due if rule.comparison == "on_or_before" else draft.due - _ONE_DAY
     hint = None
-    if rule.duty_holder != "family" and not is_working_day(last_day):
+    if rule.duty_holder != "family" and rule.kind != "ongoing" and not is_working_day(last_day):
         # No roll-forward for council or health-body duties (§1.3 item 1): the date
         # stands, with a practical "act by" day.
         hint = previous_working_day(last_day)

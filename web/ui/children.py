@@ -107,8 +107,9 @@ def view(child_id: str):  # type: ignore[no-untyped-def]
 @bp.get("/<child_id>/activity")
 def activity(child_id: str):  # type: ignore[no-untyped-def]
     actor = current_actor()
-    _require(permissions.AUDIT_READ)
+    # The object first: another council's id is the same 404 as a missing one, whoever asks.
     child = access_child(actor, child_id)
+    _require(permissions.AUDIT_READ)
     events = list(db.session.execute(
         select(AuditEvent).where(AuditEvent.subject_id == child.id).order_by(AuditEvent.occurred_at.desc()).limit(200)
     ).scalars())

@@ -50,7 +50,8 @@ def test_a_missing_type_and_date_are_both_reported() -> None:
 
 
 def test_something_that_is_not_an_object_is_refused() -> None:
-    assert validate_event(["request_received"]) == {"event": ["must be an object"]}  # type: ignore[arg-type]
+    not_an_object: Any = ["request_received"]
+    assert validate_event(not_an_object) == {"event": ["must be an object"]}
 
 
 @pytest.mark.parametrize(("value", "message"), [
@@ -169,6 +170,23 @@ def test_a_correction_by_id_replaces_the_earlier_event_and_chains_resolve() -> N
         {"type": "request_received", "date": "2026-01-05", "corrects": "b"},
     ], today=date(2026, 1, 6))
     assert [d.due for d in deadlines if d.key == "decision_to_assess"] == [date(2026, 2, 16)]
+
+
+def test_a_second_correction_of_the_same_event_replaces_the_first_correction() -> None:
+    deadlines = compute_deadlines([
+        {"type": "request_received", "date": "2026-01-12"},
+        {"type": "request_received", "date": "2026-01-19", "corrects": 0},
+        {"type": "request_received", "date": "2026-01-05", "corrects": 0},
+    ], today=date(2026, 1, 6))
+    assert [d.due for d in deadlines if d.key == "decision_to_assess"] == [date(2026, 2, 16)]
+
+
+def test_a_correction_may_change_the_type_of_the_event() -> None:
+    deadlines = compute_deadlines([
+        {"type": "request_received", "date": "2026-01-05", "id": "r"},
+        {"type": "reassessment_request_received", "date": "2026-01-05", "corrects": "r"},
+    ], today=date(2026, 1, 6))
+    assert [d.key for d in deadlines] == ["reassessment_decision"]
 
 
 @pytest.mark.parametrize("target", [1, 5, "missing"])

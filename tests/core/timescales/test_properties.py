@@ -7,7 +7,7 @@ import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.timescales import RULES, Deadline, compute_deadlines, validate_event
+from core.timescales import EVENT_TYPES, RULES, Deadline, compute_deadlines, validate_event
 from core.timescales.calendar import (
     add_months,
     count_working_days,
@@ -144,7 +144,7 @@ DATE_ATTRS: dict[str, dict[str, tuple[int, int]]] = {
 
 @st.composite
 def events(draw: st.DrawFn, types: list[str] | None = None) -> dict[str, Any]:
-    event_type = draw(st.sampled_from(types or sorted(_all_types())))
+    event_type = draw(st.sampled_from(types or sorted(EVENT_TYPES)))
     on = draw(DAYS)
     event: dict[str, Any] = {"type": event_type, "date": on.isoformat()}
     for name, choices in ENUMS.get(event_type, {}).items():
@@ -161,11 +161,6 @@ def events(draw: st.DrawFn, types: list[str] | None = None) -> dict[str, Any]:
         event["affects"] = draw(st.lists(st.sampled_from(sorted(RULES)), min_size=1, max_size=4))
     assert validate_event(event) == {}, event
     return event
-
-
-def _all_types() -> list[str]:
-    from core.timescales import EVENT_TYPES
-    return sorted(EVENT_TYPES)
 
 
 def identity(deadline: Deadline) -> tuple[str, date, str, str | None]:
@@ -232,7 +227,7 @@ def test_a_closing_or_exception_event_never_adds_removes_or_moves_a_deadline(
 
 @PROPERTY
 @given(st.lists(events(), max_size=10),
-       events(sorted(set(_all_types()) - DUE_DATE_INPUTS)), DAYS)
+       events(sorted(set(EVENT_TYPES) - DUE_DATE_INPUTS)), DAYS)
 def test_an_unrelated_event_never_moves_an_existing_deadline(
         case: list[dict[str, Any]], extra: dict[str, Any], today: date) -> None:
     def settled(deadlines: list[Deadline]) -> dict[tuple[Any, ...], list[date]]:

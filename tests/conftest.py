@@ -1,0 +1,382 @@
+"""Test fixtures (STYLE.md section 6).
+
+* Real PostgreSQL by default: a fresh database owned by a **non-superuser** owner role, built
+  once per session with the real migrations, then the app runs as the derived runtime role,
+  exactly as in production (so RLS is part of what is tested). ``SENDBRIDGE_TEST_DB=sqlite``
+  runs the same fixtures on the embedded SQLite default (the smoke subset, ``-m smoke``).
+* One outer transaction per test, rolled back at the end; the app's session joins it with
+  ``join_transaction_mode="create_savepoint"`` so app code may commit.
+* Tenants ``tenant_a`` and ``tenant_b`` exist for the whole session (created by the owner, as
+  operators do); everything inside them is created per test through the real services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.actors import Actor
+from core.config import Settings
+from core.db import db, derive_urls
+from core.permissions import ALL, permissions_for_role
+from core.tenancy import tenant_context
+from core.users.models import Role, User
+
+BACKEND = os.environ.get("SENDBRIDGE_TEST_DB", "postgresql")
+PG_ADMIN_URL = os.environ.get("SENDBRIDGE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+TEST_DB_NAME = os.environ.get("SENDBRIDGE_TEST_DB_NAME", "sendbridge_test")
+REDIS_TEST_URL = os.environ.get("SENDBRIDGE_TEST_REDIS", "redis://127.0.0.1:6379/14")
+SECRET = "test-secret-key-" + "x" * 40
+BASE_DOMAIN = "sendbridge.test"
+
+postgres_only = pytest.mark.skipif(BACKEND != "postgresql", reason="needs PostgreSQL (row-level security, roles)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "redis: needs the Redis on 127.0.0.1")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if BACKEND == "sqlite":
+        for item in items:
+            if item.get_closest_marker("postgres_only"):
+                item.add_marker(pytest.mark.skip(reason="PostgreSQL only"))
+
+
+# ---------------------------------------------------------------------------------------
+# Database
+
+
+def _admin_engine() -> Any:
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _drop_database(conn: Any, name: str) -> None:
+    conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
+    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+def create_pg_database(name: str) -> str:
+    """A fresh database owned by a non-superuser owner role ``<name>_owner`` (which may
+    create roles, as a managed database's master user can); returns its DATABASE_URL."""
+    owner = f"{name}_owner"
+    app_role = f"{name}_app"
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        _drop_database(conn, name)
+        for role in (app_role, owner):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(text(f'CREATE ROLE "{owner}" LOGIN NOSUPERUSER CREATEROLE NOBYPASSRLS'))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER "{owner}"'))
+    engine.dispose()
+    return f"postgresql://{owner}@127.0.0.1:5432/{name}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from migrations import runner
+
+    if BACKEND == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'sendbridge.db'}"
+    else:
+        url = create_pg_database(TEST_DB_NAME)
+    runner.upgrade(derive_urls(url, SECRET))
+    yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        env="test", secret_key=SECRET, database_url=database_url, redis_url=None, demo_mode=False,
+        base_domain=BASE_DOMAIN, var_dir=tmp_path_factory.mktemp("var"),
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Any:
+    from web.app import create_app
+    from web.extensions import limiter
+
+    application = create_app(settings)
+    limiter.enabled = False  # rate limits have their own test, which turns them back on
+    return application
+
+
+@pytest.fixture(scope="session")
+def runtime_engine(app: Any) -> Any:
+    return db.engine
+
+
+@pytest.fixture(scope="session")
+def owner_engine(app: Any) -> Iterator[Any]:
+    assert db.urls is not None
+    engine = create_engine(db.urls.owner)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _db_transaction(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test that uses the app runs inside one outer transaction, rolled back after."""
+    if "app" not in request.fixturenames and not request.node.get_closest_marker("db"):
+        yield
+        return
+    request.getfixturevalue("app")
+    engine = db.engine
+    conn = engine.connect()
+    outer = conn.begin()
+    db.bind_to(conn, join_transaction_mode="create_savepoint")
+    try:
+        yield
+    finally:
+        db.session.remove()
+        outer.rollback()
+        conn.close()
+        db.bind_to(engine)
+
+
+# ---------------------------------------------------------------------------------------
+# Tenants (committed by the owner once per session, like an operator provisioning councils)
+
+
+def _provision(owner_engine: Any, slug: str, name: str, la_code: str) -> Any:
+    from tenants.services import TenantInfo, provision_tenant
+
+    with db.as_owner() as session:
+        existing = session.execute(text("SELECT id FROM tenant WHERE slug = :s"), {"s": slug}).first()
+        if existing is None:
+            tenant = provision_tenant(slug=slug, name=name, la_code=la_code)
+            session.commit()
+        from tenants.services import tenant_by_slug
+
+        info = TenantInfo.of(tenant_by_slug(slug))
+        session.rollback()
+    return info
+
+
+@pytest.fixture(scope="session")
+def tenant_a(app: Any, owner_engine: Any) -> Any:
+    return _provision(owner_engine, "council-a", "Council A", "901")
+
+
+@pytest.fixture(scope="session")
+def tenant_b(app: Any, owner_engine: Any) -> Any:
+    return _provision(owner_engine, "council-b", "Council B", "902")
+
+
+@pytest.fixture
+def create_tenant(app: Any, owner_engine: Any) -> Iterator[Callable[..., Any]]:
+    """Per-test extra tenants, committed by the owner and removed afterwards."""
+    made: list[str] = []
+
+    def make(slug: str | None = None, name: str = "Extra Council", la_code: str | None = None) -> Any:
+        slug = slug or f"extra-{uuid.uuid4().hex[:8]}"
+        la_code = la_code or str(100 + len(made) + (uuid.uuid4().int % 700))
+        made.append(slug)
+        return _provision(owner_engine, slug, name, la_code)
+
+    yield make
+    with owner_engine.begin() as conn:
+        for slug in made:
+            conn.execute(text("DELETE FROM tenant WHERE slug = :s"), {"s": slug})
+
+
+def set_tenant_status(owner_engine: Any, slug: str, status: str) -> None:
+    with owner_engine.begin() as conn:
+        conn.execute(text("UPDATE tenant SET status = :st WHERE slug = :s"), {"st": status, "s": slug})
+
+
+# ---------------------------------------------------------------------------------------
+# Data inside tenants: through the real services, committed to the test's savepoint
+
+
+@contextlib.contextmanager
+def in_tenant(tenant: Any) -> Iterator[Any]:
+    """Act in ``tenant`` for setup; commits (to the test transaction) and closes the session,
+    so the next request starts a transaction of its own tenant."""
+    with tenant_context(tenant.id):
+        session = db.session()
+        try:
+            yield session
+            session.commit()
+        finally:
+            db.session.remove()
+
+
+def system_actor(tenant: Any) -> Actor:
+    return Actor(tenant_id=tenant.id, kind="system", id="tests", permissions=ALL)
+
+
+def actor_for(user: User) -> Actor:
+    return Actor(tenant_id=user.tenant_id, kind="user", id=str(user.id), permissions=permissions_for_role(user.role))
+
+
+_counter = iter(range(1, 10**9))
+
+
+@pytest.fixture
+def make_user(app: Any) -> Callable[..., User]:
+    from core.users.services import create_user
+
+    def make(tenant: Any, role: Role = Role.CASEWORKER, name: str | None = None) -> User:
+        n = next(_counter)
+        with in_tenant(tenant):
+            user = create_user(email=f"user{n}@{tenant.slug}.example.gov.uk", display_name=name or f"{role.label} {n}", role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_child(app: Any) -> Callable[..., Any]:
+    from core.children.services import create_child
+
+    def make(tenant: Any, **fields: Any) -> Any:
+        n = next(_counter)
+        data = {"given_name": f"Child{n}", "family_name": fields.pop("family_name", f"Family{n}"),
+                "date_of_birth": dt.date(2015, 1 + n % 12, 1 + n % 28)}
+        data.update(fields)
+        with in_tenant(tenant):
+            child = create_child(system_actor(tenant), data)
+        return child
+
+    return make
+
+
+@pytest.fixture
+def make_contact(app: Any) -> Callable[..., Any]:
+    from core.children.access import access_child
+    from core.children.services import add_contact
+
+    def make(tenant: Any, child: Any, **fields: Any) -> Any:
+        data = {"given_name": "Sam", "family_name": "Parent", "relationship": "mother", "parental_responsibility": True}
+        data.update(fields)
+        with in_tenant(tenant):
+            actor = system_actor(tenant)
+            contact = add_contact(actor, access_child(actor, child.id, for_write=True), data)
+        return contact
+
+    return make
+
+
+@pytest.fixture
+def institution(app: Any) -> int:
+    """A shared reference institution (loaded by the owner, as operators do)."""
+    from core.institutions.models import Institution, InstitutionKind, Phase
+
+    urn = 900001
+    with db.as_owner() as session:
+        if session.get(Institution, urn) is None:
+            session.add(Institution(urn=urn, name="Test Primary School", kind=InstitutionKind.MAINSTREAM_MAINTAINED,
+                                    establishment_type="Community school", phase=Phase.PRIMARY, la_code="901"))
+            session.commit()
+    return urn
+
+
+# ---------------------------------------------------------------------------------------
+# HTTP clients
+
+
+def host_of(tenant: Any) -> str:
+    return f"{tenant.slug}.{BASE_DOMAIN}"
+
+
+class TenantClient(FlaskClient):
+    """A test client that sends every request to one base URL (a council's https host)."""
+
+    base_url = f"https://{BASE_DOMAIN}"
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if not (args and not isinstance(args[0], str)):
+            kwargs.setdefault("base_url", self.base_url)
+            # Browsers send a same-origin Referer (our Referrer-Policy is same-origin), and
+            # Flask-WTF's HTTPS CSRF check requires it.
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("Referer", kwargs["base_url"] + "/")
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("base_url", self.base_url)
+        return super().session_transaction(*args, **kwargs)
+
+
+@pytest.fixture
+def client_for(app: Any) -> Callable[..., Any]:
+    """A test client for a tenant's host (https, so the __Host- cookie flows), optionally signed in."""
+
+    def make(tenant: Any | None = None, user: User | None = None, *, signed_in_at: float | None = None,
+             last_seen: float | None = None) -> Any:
+        client = TenantClient(app, app.response_class, use_cookies=True)
+        client.base_url = f"https://{host_of(tenant)}" if tenant is not None else f"https://{BASE_DOMAIN}"
+        if user is not None:
+            now = time.time()
+            with client.session_transaction() as sess:
+                sess["auth"] = {str(user.tenant_id): {"uid": str(user.id), "iat": int(signed_in_at or now),
+                                                      "seen": int(last_seen or now)}}
+        return client
+
+    return make
+
+
+def csrf_token(client: Any, path: str) -> str:
+    """GET a form page and read its CSRF token."""
+    import re
+
+    resp = client.get(path)
+    m = re.search(r'name="csrf_token" value="([^"]+)"', resp.get_data(as_text=True))
+    assert m, f"no csrf token on {path} ({resp.status_code})"
+    return m.group(1)
+
+
+@pytest.fixture
+def api_token(app: Any, client_for: Callable[..., Any]) -> Callable[..., str]:
+    """An access token for a new API client of ``tenant`` with ``scopes``."""
+    from core.api_clients.services import create_client
+
+    def make(tenant: Any, scopes: str = "children:read children:write") -> str:
+        with in_tenant(tenant):
+            client, secret = create_client(tenant.slug, "Test MIS", scopes)
+        resp = app.test_client().post("/oauth/token", data={"grant_type": "client_credentials"},
+                                      headers={"Authorization": _basic(client.client_id, secret)})
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        return resp.get_json()["access_token"]
+
+    return make
+
+
+def _basic(user: str, password: str) -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def orm_criterion(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Parametrise leak tests over the ORM criterion on/off: with it off, RLS alone must hold."""
+    mode = getattr(request, "param", "on")
+    if mode == "off":
+        if BACKEND != "postgresql":
+            pytest.skip("without the ORM criterion only PostgreSQL RLS protects; SQLite has none")
+        import core.tenancy
+
+        monkeypatch.setattr(core.tenancy, "_orm_criterion_enabled", False)
+    return mode
+
+
+ROOT = Path(__file__).resolve().parent.parent

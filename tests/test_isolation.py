@@ -1,0 +1,346 @@
+"""Tenant isolation: one council can never see, list, change or infer another council's records.
+
+Three walks make this hold for code not yet written:
+  * the model registry: every mapped class is tenant-owned (``tenant_id`` NOT NULL, indexed,
+    RLS enabled and forced with a policy) or on an explicit allow-list;
+  * the URL map: every route is in the isolation matrix below or on the public allow-list;
+  * the leak tests run twice, with the ORM criterion on and off: RLS alone must hold.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from core.db import Base, db
+from core.tenancy import TenantScoped
+from core.permissions import permissions_for_role
+from core.users.models import Role
+from tests.conftest import bearer, csrf_token, in_tenant, postgres_only
+
+# Classes that are deliberately not tenant-owned, and why.
+GLOBAL_MODELS = {
+    "Tenant": "the registry itself; read before any tenant is known; no child data",
+    "Institution": "DfE reference data keyed by URN, shared by every council that places children there; no personal data",
+}
+
+# Routes that need no tenant object: (endpoint, reason).
+PUBLIC_ENDPOINTS = {
+    "static": "our CSS and JS",
+    "govuk_assets": "GOV.UK Frontend fonts and images",
+    "govuk_dist": "GOV.UK Frontend CSS and JS",
+    "public.healthz": "liveness, no tenant data",
+    "public.home": "start page; a signed-in user is redirected to their own council's list",
+    "public.accessibility": "static text",
+    "public.privacy": "static text",
+    "auth.sign_in": "sign-in page of the host's council",
+    "auth.sign_in_post": "sign-in: looks users up in the host's council only",
+    "auth.sign_out": "ends this council's session only",
+    "oauth.token": "tokens: the client id names the council, looked up inside it",
+    "api-docs.openapi_json": "the API description, no data",
+    "api_docs.docs": "API documentation, no data",
+    "api_docs.problem_type": "problem type documentation, no data",
+}
+
+# Routes that show or change a council's records: how to reach tenant A's object from B.
+# ``list`` routes are checked for never showing A's children; ``object`` routes for 404.
+ISOLATION_MATRIX: dict[str, dict[str, Any]] = {
+    "children.index": {"kind": "list", "path": "/children/"},
+    "children.new": {"kind": "create", "path": "/children/new"},
+    "children.view": {"kind": "object", "path": "/children/{child_id}", "permission": "children.read"},
+    "children.activity": {"kind": "object", "path": "/children/{child_id}/activity", "permission": "audit.read"},
+    "children.edit": {"kind": "object", "path": "/children/{child_id}/edit", "post": True, "permission": "children.write"},
+    "children.new_contact": {"kind": "object", "path": "/children/{child_id}/contacts/new", "post": True,
+                             "permission": "children.write"},
+    "children.new_placement": {"kind": "object", "path": "/children/{child_id}/placements/new", "post": True,
+                               "permission": "children.write"},
+    "children_api.Children": {"kind": "api_list", "path": "/api/v1/children"},
+    "children_api.Child": {"kind": "api_object", "path": "/api/v1/children/{child_id}", "patch": True},
+}
+
+
+# ---------------------------------------------------------------------------------------
+# The model registry
+
+
+def _mapped_classes() -> list[type]:
+    return [m.class_ for m in Base.registry.mappers]
+
+
+def test_every_model_is_tenant_owned_or_explicitly_global(app: Any) -> None:
+    unclassified = [c.__name__ for c in _mapped_classes()
+                    if not issubclass(c, TenantScoped) and c.__name__ not in GLOBAL_MODELS]
+    assert unclassified == [], (
+        f"models neither TenantScoped nor allow-listed: {unclassified}. Make them inherit "
+        "core.tenancy.TenantScoped (and enable RLS in their migration), or justify them in GLOBAL_MODELS."
+    )
+    stale = set(GLOBAL_MODELS) - {c.__name__ for c in _mapped_classes()}
+    assert not stale, f"allow-list names models that no longer exist: {stale}"
+
+
+def test_every_table_belongs_to_a_classified_model(app: Any) -> None:
+    mapped = {m.local_table.name for m in Base.registry.mappers}
+    assert set(Base.metadata.tables) <= mapped, f"tables with no model: {set(Base.metadata.tables) - mapped}"
+
+
+@pytest.mark.parametrize("model", [c for c in Base.registry.mappers if issubclass(c.class_, TenantScoped)],
+                         ids=lambda m: m.class_.__name__)
+def test_tenant_owned_model_has_non_null_indexed_tenant_id(app: Any, model: Any) -> None:
+    table = model.local_table
+    column = table.c.tenant_id
+    assert column.nullable is False
+    assert any(list(ix.expressions)[0] is column or getattr(list(ix.expressions)[0], "name", None) == "tenant_id"
+               for ix in table.indexes), f"{table.name}: no index leads with tenant_id"
+    fks = [fk for fk in column.foreign_keys if fk.column.table.name == "tenant"]
+    assert fks, f"{table.name}.tenant_id does not reference tenant"
+
+
+@postgres_only
+def test_every_tenant_owned_table_has_row_level_security_enabled_forced_and_a_policy(app: Any, owner_engine: Any) -> None:
+    tenant_tables = sorted(m.local_table.name for m in Base.registry.mappers if issubclass(m.class_, TenantScoped))
+    with owner_engine.connect() as conn:
+        rows = {r.relname: r for r in conn.execute(text(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"))}
+        policies = {r.tablename: r for r in conn.execute(text(
+            "SELECT tablename, qual, with_check FROM pg_policies WHERE schemaname = 'public'"))}
+        # And the database has no tenant table the models do not know about.
+        db_tables_with_tenant = set(conn.execute(text(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'tenant_id'"
+        )).scalars())
+    problems = []
+    for table in tenant_tables:
+        r = rows.get(table)
+        if r is None or not r.relrowsecurity or not r.relforcerowsecurity:
+            problems.append(f"{table}: RLS not enabled and forced")
+        p = policies.get(table)
+        if p is None or "app.tenant_id" not in (p.qual or "") or "app.tenant_id" not in (p.with_check or ""):
+            problems.append(f"{table}: no tenant policy for reads and writes")
+    assert problems == []
+    assert db_tables_with_tenant == set(tenant_tables)
+
+
+@postgres_only
+def test_the_app_runs_as_a_role_that_cannot_bypass_row_level_security(app: Any, runtime_engine: Any) -> None:
+    from core.db_roles import runtime_role_problems
+
+    assert runtime_role_problems(runtime_engine) == []
+    with runtime_engine.connect() as conn:
+        assert conn.execute(text("SELECT current_user")).scalar_one() == db.urls.app_role
+
+
+@postgres_only
+def test_the_role_check_flags_a_table_owner(app: Any, owner_engine: Any) -> None:
+    from core.db_roles import runtime_role_problems
+
+    problems = runtime_role_problems(owner_engine)
+    assert any("owns" in p for p in problems), problems
+
+
+# ---------------------------------------------------------------------------------------
+# RLS alone, below the ORM
+
+
+@postgres_only
+def test_raw_sql_as_the_app_role_sees_only_the_current_tenant(app: Any, tenant_a: Any, tenant_b: Any, make_child: Any) -> None:
+    a = make_child(tenant_a)
+    b = make_child(tenant_b)
+    session = db.session()
+    for tenant, mine, theirs in ((tenant_a, a, b), (tenant_b, b, a)):
+        session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant.id)})
+        ids = set(session.execute(text("SELECT id FROM child")).scalars())
+        assert mine.id in ids and theirs.id not in ids
+    session.execute(text("SELECT set_config('app.tenant_id', '', true)"))
+    assert session.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
+    session.rollback()
+
+
+@postgres_only
+def test_rls_refuses_writing_a_row_into_another_tenant(app: Any, tenant_a: Any, tenant_b: Any) -> None:
+    from sqlalchemy.exc import ProgrammingError
+
+    session = db.session()
+    session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_b.id)})
+    with pytest.raises(ProgrammingError, match="row-level security"):
+        session.execute(text(
+            "INSERT INTO child (id, tenant_id, given_name, family_name, date_of_birth, created_at, updated_at) "
+            "VALUES (gen_random_uuid(), :a, 'X', 'Y', '2015-01-01', now(), now())"), {"a": str(tenant_a.id)})
+    session.rollback()
+
+
+@postgres_only
+def test_rls_hides_other_tenants_rows_from_updates_and_deletes(app: Any, tenant_a: Any, tenant_b: Any, make_child: Any) -> None:
+    a = make_child(tenant_a, given_name="Keep")
+    session = db.session()
+    session.execute(text("SELECT set_config('app.tenant_id', :t, true)"), {"t": str(tenant_b.id)})
+    assert session.execute(text("UPDATE child SET given_name = 'Changed' WHERE id = :i"), {"i": a.id}).rowcount == 0
+    assert session.execute(text("DELETE FROM child WHERE id = :i"), {"i": a.id}).rowcount == 0
+    session.rollback()
+
+
+# ---------------------------------------------------------------------------------------
+# The URL map
+
+
+def test_every_route_is_in_the_isolation_matrix_or_the_public_allow_list(app: Any) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    unclassified = endpoints - set(ISOLATION_MATRIX) - set(PUBLIC_ENDPOINTS)
+    assert unclassified == set(), (
+        f"routes missing from tests/test_isolation.py: {sorted(unclassified)}. Add each to ISOLATION_MATRIX "
+        "(and so to the leak tests) or, if it shows no council data, to PUBLIC_ENDPOINTS with the reason."
+    )
+    stale = (set(ISOLATION_MATRIX) | set(PUBLIC_ENDPOINTS)) - endpoints
+    assert stale == set(), f"allow-list or matrix names routes that no longer exist: {stale}"
+
+
+ROLES = [Role.CASEWORKER, Role.TEAM_MANAGER, Role.SEND_OFFICER, Role.TENANT_ADMIN]
+OBJECT_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "object"]
+
+
+@pytest.fixture
+def child_of_a(tenant_a: Any, make_child: Any, make_contact: Any) -> Any:
+    child = make_child(tenant_a, family_name="Zzalpha", upn=None)
+    make_contact(tenant_a, child)
+    return child
+
+
+@pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+@pytest.mark.parametrize("endpoint", OBJECT_ROUTES)
+def test_other_tenant_user_gets_404_for_tenant_a_object(orm_criterion: str, role: Role, endpoint: str, tenant_a: Any,
+                                                       tenant_b: Any, child_of_a: Any, make_user: Any, make_child: Any,
+                                                       client_for: Any) -> None:
+    spec = ISOLATION_MATRIX[endpoint]
+    user_b = make_user(tenant_b, role)
+    client = client_for(tenant_b, user_b)
+    # Positive control: where B's role may use the route, it answers for B's own child, so
+    # the 404 below is about the council and nothing else.
+    if spec["permission"] in permissions_for_role(role):
+        own = make_child(tenant_b)
+        assert client.get(spec["path"].format(child_id=own.id)).status_code == 200
+    path = spec["path"].format(child_id=child_of_a.id)
+    missing = spec["path"].format(child_id="01a21ea2-0000-7000-8000-000000000000")
+    resp = client.get(path)
+    assert resp.status_code == 404
+    # Byte for byte the page of a child that does not exist (bar per-request nonces and
+    # tokens): another council's id cannot be told from a made-up one.
+    assert _normalise(resp.get_data(as_text=True)) == _normalise(client.get(missing).get_data(as_text=True))
+    if spec.get("post"):
+        token = csrf_token(client, "/children/")
+        resp = client.post(path, data={"csrf_token": token, "given_name": "Leaked"})
+        assert resp.status_code == 404
+    _assert_a_untouched(tenant_a, child_of_a)
+
+
+def _normalise(body: str) -> str:
+    """Remove what differs on every request: CSP nonces, CSRF tokens, request ids."""
+    body = re.sub(r'nonce="[^"]+"', 'nonce=""', body)
+    body = re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token" value=""', body)
+    return re.sub(r"[0-9a-f]{32}", "", body)
+
+
+def _assert_a_untouched(tenant_a: Any, child: Any) -> None:
+    from core.children.models import Child, Contact
+
+    with in_tenant(tenant_a) as session:
+        fresh = session.get(Child, child.id)
+        assert fresh.given_name == child.given_name
+        contacts = session.execute(select(Contact).where(Contact.child_id == child.id)).scalars().all()
+        assert len(contacts) == 1
+
+
+@pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+def test_other_tenant_lists_and_searches_never_show_tenant_a_children(orm_criterion: str, role: Role, tenant_a: Any,
+                                                                      tenant_b: Any, child_of_a: Any, make_child: Any,
+                                                                      make_user: Any, client_for: Any) -> None:
+    mine = make_child(tenant_b, family_name="Zzbravo")
+    client = client_for(tenant_b, make_user(tenant_b, role))
+    for query in ("", "?q=Zzalpha", f"?q={child_of_a.given_name}", "?q=Zz"):
+        body = client.get(f"/children/{query}").get_data(as_text=True)
+        assert str(child_of_a.id) not in body
+        assert "Zzalpha, " not in body  # how a result row shows the name ("Family, Given")
+    assert "0 results for" in client.get("/children/?q=Zzalpha").get_data(as_text=True)
+    assert str(mine.id) in client.get("/children/?q=Zz").get_data(as_text=True)
+
+
+API_OBJECT_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_object"]
+API_LIST_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_list"]
+
+
+@pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
+@pytest.mark.parametrize("endpoint", API_OBJECT_ROUTES)
+def test_other_tenant_api_client_gets_404_for_tenant_a_object(orm_criterion: str, endpoint: str, tenant_a: Any,
+                                                             tenant_b: Any, child_of_a: Any, api_token: Any, app: Any,
+                                                             make_child: Any) -> None:
+    spec = ISOLATION_MATRIX[endpoint]
+    token_b = api_token(tenant_b, "children:read children:write")
+    c = app.test_client()
+    own = make_child(tenant_b)
+    assert c.get(spec["path"].format(child_id=own.id), headers=bearer(token_b)).status_code == 200
+    path = spec["path"].format(child_id=child_of_a.id)
+    found = c.get(path, headers=bearer(token_b))
+    missing = c.get(spec["path"].format(child_id="01a21ea2-0000-7000-8000-000000000000"), headers=bearer(token_b))
+    assert found.status_code == missing.status_code == 404
+    strip = lambda body: {k: v for k, v in body.items() if k != "request_id"}  # noqa: E731
+    assert strip(found.get_json()) == strip(missing.get_json())
+    if spec.get("patch"):
+        resp = c.patch(path, json={"given_name": "Leaked"}, headers=bearer(token_b))
+        assert resp.status_code == 404
+    _assert_a_untouched(tenant_a, child_of_a)
+
+
+@pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
+@pytest.mark.parametrize("endpoint", API_LIST_ROUTES)
+def test_other_tenant_api_client_never_lists_tenant_a_children(orm_criterion: str, endpoint: str, tenant_a: Any,
+                                                              tenant_b: Any, child_of_a: Any, api_token: Any, app: Any,
+                                                              make_child: Any) -> None:
+    path = ISOLATION_MATRIX[endpoint]["path"]
+    token_b = api_token(tenant_b, "children:read")
+    own = make_child(tenant_b, family_name="Zzbravo")
+    c = app.test_client()
+    for query in ("", "?q=Zzalpha", f"?q={child_of_a.given_name}", "?limit=200"):
+        resp = c.get(f"{path}{query}", headers=bearer(token_b))
+        assert resp.status_code == 200
+        assert str(child_of_a.id) not in {i["id"] for i in resp.get_json()["items"]}
+    assert str(own.id) in {i["id"] for i in c.get(f"{path}?q=Zz", headers=bearer(token_b)).get_json()["items"]}
+
+
+def test_a_token_is_refused_on_another_councils_host(tenant_a: Any, tenant_b: Any, api_token: Any, app: Any) -> None:
+    token_a = api_token(tenant_a, "children:read")
+    resp = app.test_client().get("/api/v1/children", headers=bearer(token_a), base_url=f"https://council-b.sendbridge.test")
+    assert resp.status_code == 401
+
+
+def test_a_session_from_one_council_is_dead_in_another(tenant_a: Any, tenant_b: Any, make_user: Any, app: Any) -> None:
+    from tests.conftest import BASE_DOMAIN
+
+    user_a = make_user(tenant_a, Role.TENANT_ADMIN)
+    client = app.test_client()
+    # Path-addressed tenants share one host, so one cookie carries both councils' sign-ins:
+    # the sign-in for A must not open B.
+    with client.session_transaction(base_url=f"https://{BASE_DOMAIN}") as sess:
+        import time
+
+        now = int(time.time())
+        sess["auth"] = {str(tenant_a.id): {"uid": str(user_a.id), "iat": now, "seen": now},
+                        str(tenant_b.id): {"uid": str(user_a.id), "iat": now, "seen": now}}
+    base = f"https://{BASE_DOMAIN}"
+    assert client.get("/t/council-a/children/", base_url=base).status_code == 200
+    resp = client.get("/t/council-b/children/", base_url=base)
+    assert resp.status_code == 302 and "/t/council-b/sign-in" in resp.headers["Location"]
+
+
+def test_with_no_tenant_in_context_tenant_data_cannot_be_queried(app: Any) -> None:
+    from sqlalchemy import select
+
+    from core.children.models import Child
+    from core.tenancy import TenantContextRequired
+
+    with pytest.raises(TenantContextRequired):
+        db.session.execute(select(Child)).all()
+    db.session.rollback()
+
