@@ -23,6 +23,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import ForeignKey, event, text
+from sqlalchemy.sql import util as sql_util
+
+from core.db import Base
 from sqlalchemy.orm import (
     Mapped,
     ORMExecuteState,
@@ -103,6 +106,34 @@ def is_tenant_scoped(cls: type) -> bool:
     return isinstance(cls, type) and issubclass(cls, TenantScoped)
 
 
+_tenant_tables_cache: tuple[int, frozenset[Any]] = (-1, frozenset())
+
+
+def _tenant_tables(registry: Any) -> frozenset[Any]:
+    """Tables of every TenantScoped model (recomputed when new models are mapped)."""
+    global _tenant_tables_cache
+    mappers = registry.mappers
+    if _tenant_tables_cache[0] != len(mappers):
+        tables = frozenset(m.local_table for m in mappers if is_tenant_scoped(m.class_))
+        _tenant_tables_cache = (len(mappers), tables)
+    return _tenant_tables_cache[1]
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> bool:
+    """Does the statement read or write a tenant-owned table anywhere?
+
+    ``state.all_mappers`` only lists entities among the selected columns, so
+    ``select(func.count()).select_from(Child)`` would slip past it; walking the statement's
+    FROM clauses, joins and subqueries catches every table it touches.
+    """
+    if any(is_tenant_scoped(m.class_) for m in state.all_mappers):
+        return True
+    tenant_tables = _tenant_tables(Base.registry)
+    found = sql_util.find_tables(state.statement, check_columns=True, include_aliases=True, include_joins=True,
+                                 include_selects=True, include_crud=True)
+    return any(t in tenant_tables for t in found)
+
+
 # ---------------------------------------------------------------------------------------
 # Listeners. Registered on the Session class so they apply to every session, including
 # the ones tests bind to an outer transaction.
@@ -140,7 +171,7 @@ def _add_tenant_criterion(state: ORMExecuteState) -> None:
         return
     if state.execution_options.get("all_tenants", False):
         return
-    if not any(is_tenant_scoped(m.class_) for m in state.all_mappers):
+    if not _touches_tenant_data(state):
         return
     tid = _check_transaction_tenant(state.session)
     if tid is None:

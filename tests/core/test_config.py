@@ -1,0 +1,70 @@
+"""The typed settings object: defaults, validation, production refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import SettingsError, load_settings
+
+pytestmark = pytest.mark.smoke
+
+GOOD_SECRET = "s" * 40
+
+
+def test_embedded_defaults_need_no_environment(tmp_path: Path) -> None:
+    s = load_settings({"VAR_DIR": str(tmp_path)})
+    assert s.env == "development"
+    assert s.database_url == f"sqlite:///{tmp_path / 'sendbridge.db'}"
+    assert s.redis_url is None and s.demo_mode is False
+    assert len(s.secret_key) >= 32
+    # The development key is kept, so sessions survive a restart.
+    assert load_settings({"VAR_DIR": str(tmp_path)}).secret_key == s.secret_key
+
+
+def test_environment_variables_are_read_and_typed(tmp_path: Path) -> None:
+    s = load_settings({"VAR_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u@h:5432/d", "REDIS_URL": "redis://127.0.0.1:6379/0",
+                       "DEMO_MODE": "yes", "SESSION_IDLE_MINUTES": "15", "BASE_DOMAIN": "Councils.Example.", "SECRET_KEY": GOOD_SECRET})
+    assert s.uses_postgresql and s.redis_url == "redis://127.0.0.1:6379/0"
+    assert s.demo_mode is True and s.session_idle_minutes == 15 and s.base_domain == "councils.example"
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"VAR_DIR": str(tmp_path), "SENDBRIDGE_ENV": "staging", "DATABASE_URL": "mysql://x", "DEMO_MODE": "maybe",
+                       "SESSION_IDLE_MINUTES": "90", "SECRET_KEY": "short", "LOG_LEVEL": "LOUD"})
+    text = str(exc.value)
+    for needle in ("SENDBRIDGE_ENV", "DATABASE_URL", "DEMO_MODE", "SESSION_IDLE_MINUTES", "SECRET_KEY", "LOG_LEVEL"):
+        assert needle in text
+    assert len(exc.value.problems) == 6
+
+
+@pytest.mark.parametrize("env, message", [
+    ({}, "SECRET_KEY is required in production"),
+    ({"SECRET_KEY": GOOD_SECRET, "DEMO_MODE": "1"}, "DEMO_MODE must be off in production"),
+    ({"SECRET_KEY": GOOD_SECRET}, "production needs PostgreSQL"),
+    ({"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d"}, "production needs REDIS_URL"),
+])
+def test_production_refuses_unsafe_settings(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"VAR_DIR": str(tmp_path), "SENDBRIDGE_ENV": "production", **env})
+
+
+def test_production_accepts_safe_settings(tmp_path: Path) -> None:
+    s = load_settings({"VAR_DIR": str(tmp_path), "SENDBRIDGE_ENV": "production", "SECRET_KEY": GOOD_SECRET,
+                       "DATABASE_URL": "postgresql://u:pw@db/sendbridge", "REDIS_URL": "redis://cache:6379/0"})
+    assert s.is_production
+    described = s.describe()
+    assert described["secret_key"] == "(set)" and "pw" not in described["database_url"]
+
+
+def test_create_app_exits_with_the_list_of_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web.app import create_app
+
+    monkeypatch.setenv("SENDBRIDGE_ENV", "production")
+    monkeypatch.setenv("VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        create_app()
+    assert "SECRET_KEY is required in production" in str(exc.value.code)

@@ -1,0 +1,130 @@
+"""Layer 2 of isolation on its own: the ORM criterion, fail-closed, and the flush checks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, select, update
+
+from core.children.models import Child, Contact
+from core.db import db
+from core.tenancy import CrossTenantWrite, TenantContextRequired, tenant_context
+from tests.conftest import in_tenant
+
+pytestmark = pytest.mark.smoke
+
+
+def test_querying_tenant_data_with_no_tenant_raises(app: Any) -> None:
+    with pytest.raises(TenantContextRequired):
+        db.session.execute(select(Child)).all()
+    db.session.rollback()
+    with pytest.raises(TenantContextRequired):
+        db.session.get(Child, uuid.uuid4())
+    db.session.rollback()
+
+
+def test_all_tenants_option_is_the_explicit_escape_hatch(app: Any) -> None:
+    db.session.execute(select(Child).execution_options(all_tenants=True)).all()
+    db.session.rollback()
+
+
+def test_queries_see_only_the_current_tenant(tenant_a: Any, tenant_b: Any, make_child: Any, make_contact: Any) -> None:
+    a, b = make_child(tenant_a), make_child(tenant_b)
+    make_contact(tenant_a, a)
+    make_contact(tenant_b, b)
+    with in_tenant(tenant_a) as s:
+        assert {c.id for c in s.execute(select(Child)).scalars()} >= {a.id}
+        assert b.id not in {c.id for c in s.execute(select(Child)).scalars()}
+        assert s.get(Child, b.id) is None
+        # Joins and aliases are filtered on every tenant-owned side.
+        rows = s.execute(select(Contact, Child).join(Child, Contact.child_id == Child.id)).all()
+        assert {child.id for _, child in rows} >= {a.id} and b.id not in {child.id for _, child in rows}
+
+
+def test_bulk_updates_and_deletes_are_filtered_too(tenant_a: Any, tenant_b: Any, make_child: Any) -> None:
+    a = make_child(tenant_a, given_name="Original")
+    with in_tenant(tenant_b) as s:
+        s.execute(update(Child).where(Child.id == a.id).values(given_name="Changed"))
+        s.execute(delete(Child).where(Child.id == a.id))
+    with in_tenant(tenant_a) as s:
+        assert s.get(Child, a.id).given_name == "Original"
+
+
+def test_new_rows_are_stamped_with_the_current_tenant(tenant_a: Any) -> None:
+    import datetime as dt
+
+    with in_tenant(tenant_a) as s:
+        child = Child(given_name="A", family_name="B", date_of_birth=dt.date(2016, 1, 1))
+        s.add(child)
+        s.flush()
+        assert child.tenant_id == tenant_a.id
+
+
+def test_writing_a_row_for_another_tenant_is_refused(tenant_a: Any, tenant_b: Any) -> None:
+    import datetime as dt
+
+    with tenant_context(tenant_b.id):
+        s = db.session()
+        s.add(Child(tenant_id=tenant_a.id, given_name="A", family_name="B", date_of_birth=dt.date(2016, 1, 1)))
+        with pytest.raises(CrossTenantWrite):
+            s.flush()
+        s.rollback()
+    db.session.remove()
+
+
+def test_creating_tenant_data_outside_a_tenant_is_refused(app: Any) -> None:
+    import datetime as dt
+
+    s = db.session()
+    s.add(Child(given_name="A", family_name="B", date_of_birth=dt.date(2016, 1, 1)))
+    with pytest.raises(TenantContextRequired):
+        s.flush()
+    s.rollback()
+
+
+def test_changing_an_object_loaded_in_another_tenant_is_refused(tenant_a: Any, tenant_b: Any, make_child: Any) -> None:
+    a = make_child(tenant_a)
+    with in_tenant(tenant_a) as s:
+        loaded = s.get(Child, a.id)
+    # The object outlives its session; a later session in tenant B must not write it.
+    with tenant_context(tenant_b.id):
+        s = db.session()
+        s.add(loaded)
+        loaded.given_name = "Leak"
+        with pytest.raises(CrossTenantWrite):
+            s.flush()
+        s.rollback()
+    db.session.remove()
+
+
+def test_switching_tenant_inside_an_open_transaction_is_refused(tenant_a: Any, tenant_b: Any) -> None:
+    with tenant_context(tenant_a.id):
+        s = db.session()
+        s.execute(select(Child)).all()
+        with tenant_context(tenant_b.id):
+            with pytest.raises(TenantContextRequired, match="changed inside an open transaction"):
+                s.execute(select(Child)).all()
+        s.rollback()
+    db.session.remove()
+
+
+def test_counts_and_subqueries_over_tenant_tables_are_filtered(tenant_a: Any, tenant_b: Any, make_child: Any) -> None:
+    from sqlalchemy import func
+
+    make_child(tenant_a, family_name="Countme")
+    with in_tenant(tenant_b) as s:
+        assert s.execute(select(func.count()).select_from(Child).where(Child.family_name == "Countme")).scalar_one() == 0
+        sub = select(Child.id).where(Child.family_name == "Countme").subquery()
+        assert s.execute(select(func.count()).select_from(sub)).scalar_one() == 0
+    with in_tenant(tenant_a) as s:
+        assert s.execute(select(func.count()).select_from(Child).where(Child.family_name == "Countme")).scalar_one() == 1
+
+
+def test_a_count_with_no_tenant_fails_closed_too(app: Any) -> None:
+    from sqlalchemy import func
+
+    with pytest.raises(TenantContextRequired):
+        db.session.execute(select(func.count()).select_from(Child)).scalar_one()
+    db.session.rollback()
