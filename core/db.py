@@ -142,11 +142,18 @@ def make_engine(url: URL, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINTs; let
+            # SQLAlchemy emit BEGIN itself (the SQLAlchemy "pysqlite serializable" recipe).
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA foreign_keys=ON")  # SQLite ignores FKs unless asked
             cur.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
             cur.execute("PRAGMA busy_timeout=5000")
             cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

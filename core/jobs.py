@@ -187,10 +187,9 @@ def enqueue_after_commit(fn: Callable[..., Any], *args: Any, session: Session | 
         if not args or not isinstance(args[0], str):
             raise TypeError("a tenant job's first argument is the tenant id (a string)")
         uuid.UUID(args[0])
+    # Always wait for the session's next commit, even if nothing has been written yet: a
+    # service that asks for a job before making its changes must not see the job run first.
     session = session or db.session()
-    if not session.in_transaction():
-        _backend.dispatch(spec, tuple(args))
-        return
     session.info.setdefault(_PENDING, []).append((spec, tuple(args)))
 
 

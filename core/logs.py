@@ -37,17 +37,23 @@ class ContextFilter(logging.Filter):
         return True
 
 
-_QUERY = re.compile(r'(\s"?[A-Z]+ [^ ?"]*)\?[^ "]*')
+# "GET /children/?q=Smith HTTP/1.1" -> "GET /children/?[redacted] HTTP/1.1"
+_QUERY = re.compile(r'(\b(?:GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) [^ ?"]*)\?[^ "]*')
+
+
+def _redact(value: Any) -> Any:
+    return _QUERY.sub(r"\1?[redacted]", value) if isinstance(value, str) else value
 
 
 class StripQueryStrings(logging.Filter):
     """Removes ``?query`` from request lines (werkzeug's and gunicorn's access logs)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.args:
-            record.args = tuple(_QUERY.sub(r"\1?[redacted]", a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = _QUERY.sub(r"\1?[redacted]", record.msg)
+        if isinstance(record.args, dict):  # gunicorn passes its access-log atoms as a mapping
+            record.args = {k: _redact(v) for k, v in record.args.items()}
+        elif record.args:
+            record.args = tuple(_redact(a) for a in record.args)
+        record.msg = _redact(record.msg)
         return True
 
 

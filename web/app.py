@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 from flask import Flask, Response, abort, g, request, send_from_directory
+from flask.globals import request_ctx
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -207,10 +208,14 @@ def _register_request_hooks(app: Flask) -> None:
             return
         path_slug = request.environ.get(PATH_SLUG_KEY)
         if path_slug == "":
+            _leave_tenant_path(app)
             abort(404)
         requested, tenant = resolve_tenant(request.host, settings.base_domain, path_slug)
         if requested and tenant is None:
-            abort(404)  # unknown and disabled councils look exactly alike
+            # Unknown and disabled councils look exactly alike, and the error page links to
+            # the platform, not into a council that is not there.
+            _leave_tenant_path(app)
+            abort(404)
         g.tenant = tenant
         if tenant is not None:
             g._tenant_token = enter_tenant(tenant.id)
@@ -238,6 +243,13 @@ def _register_request_hooks(app: Flask) -> None:
                 token = g.pop(name, None)
                 if token is not None:
                     reset(token)
+
+
+def _leave_tenant_path(app: Flask) -> None:
+    """Build this response's links without the ``/t/<slug>`` prefix (see TenantPathMiddleware)."""
+    if request.environ.get(PATH_SLUG_KEY) is not None:
+        request.environ["SCRIPT_NAME"] = ""
+        request_ctx.url_adapter = app.create_url_adapter(request)
 
 
 def _load_signed_in_user(app: Flask, tenant_id: uuid.UUID) -> None:

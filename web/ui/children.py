@@ -33,7 +33,8 @@ def _signed_in():  # type: ignore[no-untyped-def]
     require_tenant()
     if g.get("user") is None:
         target = request.script_root + request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None))
+        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None,
+                                ended=g.get("session_ended")))
     return None
 
 
