@@ -63,10 +63,8 @@ class Settings:
     #: How many reverse proxies set ``X-Forwarded-*`` in front of the app (0 = trust none).
     proxy_count: int = 0
     log_level: str = "INFO"
-    #: Boot with no plugins at all (STYLE.md section 4).
+    #: Boot with no plugins at all (STYLE.md section 4). TODO(#5): honoured once plugins load.
     safe_mode: bool = False
-    #: Where problem ``type`` URIs and links in e-mails point; empty = derive from the request.
-    public_url: str = ""
     #: Free-form note of where each value came from, for ``flask --app wsgi settings``.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -235,12 +233,6 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {raw!r})")
         values["log_level"] = raw.upper()
-
-    raw = take("public_url", "PUBLIC_URL")
-    if raw is not None:
-        if not raw.startswith(("https://", "http://")):
-            problems.append(f"PUBLIC_URL must be an http(s) URL (got {raw!r})")
-        values["public_url"] = raw.rstrip("/")
 
     values.update(overrides)
     values["sources"] = sources

@@ -171,7 +171,7 @@ def _running_maintenance_command() -> bool:
     owner role and are what creates the runtime role, so its check cannot apply to them."""
     ctx = click.get_current_context(silent=True)
     while ctx is not None:
-        if ctx.info_name in ("db", "tenants", "clients", "demo", "settings"):
+        if ctx.info_name in ("db", "tenants", "clients", "demo", "settings", "maintenance"):
             return True
         ctx = ctx.parent
     return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
@@ -13,6 +14,7 @@ from core import db_roles
 from core.db import db
 from migrations import runner
 from tenants.cli import clients_cli, tenants_cli
+from tenants.maintenance import MAINTENANCE_JOBS, fan_out
 
 
 def _urls():  # type: ignore[no-untyped-def]
@@ -88,6 +90,18 @@ def worker(queues: str, burst: bool) -> None:
     Worker(qs, connection=conn, serializer=JSONSerializer).work(burst=burst, with_scheduler=True)
 
 
+maintenance_cli = AppGroup("maintenance", help="Cross-council maintenance jobs.")
+
+
+@maintenance_cli.command("run")
+@click.argument("name", type=click.Choice(sorted(MAINTENANCE_JOBS)))
+def maintenance_run(name: str) -> None:
+    """Queue job NAME once per active council (or run them now, without Redis)."""
+    module, _, attr = MAINTENANCE_JOBS[name].rpartition(".")
+    job = getattr(importlib.import_module(module), attr)
+    click.echo(json.dumps({"job": name, "councils": fan_out(job)}))
+
+
 @click.command("settings")
 def show_settings() -> None:
     """Print the effective settings (secrets masked)."""
@@ -107,5 +121,5 @@ def check() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, demo_cli, tenants_cli, clients_cli, worker, show_settings, check):
+    for command in (db_cli, demo_cli, tenants_cli, clients_cli, maintenance_cli, worker, show_settings, check):
         app.cli.add_command(command)

@@ -134,3 +134,27 @@ def test_a_failed_redis_job_is_kept_for_inspection(tenant_a: Any) -> None:
     SimpleWorker([queue], connection=redis, serializer=JSONSerializer).work(burst=True, max_jobs=1)
     assert len(FailedJobRegistry(queue=queue)) == 1
     redis.flushdb()
+
+
+@pytest.mark.smoke
+def test_expired_idempotency_records_are_purged_per_council(tenant_a: Any, tenant_b: Any) -> None:
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from core.db import utcnow
+    from core.idempotency.models import IdempotencyRecord
+    from tenants.maintenance import MAINTENANCE_JOBS, fan_out
+
+    for tenant in (tenant_a, tenant_b):
+        with in_tenant(tenant) as s:
+            for key, expires in (("old", utcnow() - dt.timedelta(minutes=1)), ("fresh", utcnow() + dt.timedelta(hours=1))):
+                s.add(IdempotencyRecord(actor_id="c", key=key, fingerprint="f", status_code=201, response_body={},
+                                        expires_at=expires))
+    from core.idempotency.jobs import purge_idempotency_records
+
+    assert MAINTENANCE_JOBS["purge-idempotency"].endswith("purge_idempotency_records")
+    assert fan_out(purge_idempotency_records) >= 2
+    for tenant in (tenant_a, tenant_b):
+        with in_tenant(tenant) as s:
+            assert set(s.execute(select(IdempotencyRecord.key)).scalars()) == {"fresh"}

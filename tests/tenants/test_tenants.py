@@ -148,3 +148,10 @@ def test_configure_refuses_unknown_settings(cli: Any, tenant_a: Any) -> None:
 def test_disabling_an_unknown_tenant_fails_clearly(cli: Any) -> None:
     result = cli.invoke(args=["tenants", "disable", "--slug", "no-such-council"])
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_maintenance_jobs_fan_out_per_council_from_the_cli(cli: Any, tenant_a: Any, tenant_b: Any) -> None:
+    result = cli.invoke(args=["maintenance", "run", "purge-idempotency"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["councils"] >= 2
+    assert cli.invoke(args=["maintenance", "run", "no-such-job"]).exit_code == 2
