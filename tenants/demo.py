@@ -64,7 +64,9 @@ GIVEN = ("Aisha", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hamza", "Isla
          "Mason", "Nia", "Oscar", "Poppy", "Rory", "Sofia", "Theo", "Zara", "Yusuf", "Maya", "Leo", "Ruby")
 FAMILY = ("Adams", "Begum", "Clarke", "Davies", "Evans", "Fraser", "Green", "Hussain", "Iqbal", "Jones", "Khan",
           "Lewis", "Morgan", "Nowak", "O'Brien", "Patel", "Quinn", "Roberts", "Singh", "Taylor", "Walsh", "Young")
-PARENT_GIVEN = ("Sarah", "James", "Fatima", "Mark", "Emma", "Ahmed", "Laura", "Chris", "Helen", "Imran", "Kate", "Paul")
+PARENTS = (("Sarah", "mother"), ("James", "father"), ("Fatima", "mother"), ("Mark", "father"), ("Emma", "mother"),
+           ("Ahmed", "father"), ("Laura", "mother"), ("Chris", "parent"), ("Helen", "mother"), ("Imran", "father"),
+           ("Kate", "mother"), ("Paul", "father"))
 
 _UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
@@ -157,9 +159,10 @@ def seed_council(council: DemoCouncil, *, children_per_council: int = 12, today:
                 "nhs_number": make_nhs_number(offset + n * 13),
                 "postcode": f"{'NS' if council.slug == 'northshire' else 'SV'}{1 + n % 5} {1 + n % 9}{'ABDEFGHJ'[n % 8]}{'LNPQRSTU'[n % 8]}",
             })
+            parent_name, relationship = PARENTS[(n + offset) % len(PARENTS)]
             children.add_contact(seeder, child, {
-                "given_name": PARENT_GIVEN[(n + offset) % len(PARENT_GIVEN)], "family_name": family,
-                "relationship": rng.choice(["mother", "father"]), "parental_responsibility": True,
+                "given_name": parent_name, "family_name": family,
+                "relationship": relationship, "parental_responsibility": True,
                 "email": f"parent{n + 1}@{council.slug}-family.example.com", "phone": f"07700 900{n + 100:03d}",
             })
             if n % 4 == 0:

@@ -321,13 +321,30 @@ def client_for(app: Any) -> Callable[..., Any]:
         client = TenantClient(app, app.response_class, use_cookies=True)
         client.base_url = f"https://{host_of(tenant)}" if tenant is not None else f"https://{BASE_DOMAIN}"
         if user is not None:
-            now = time.time()
-            with client.session_transaction() as sess:
-                sess["auth"] = {str(user.tenant_id): {"uid": str(user.id), "iat": int(signed_in_at or now),
-                                                      "seen": int(last_seen or now)}}
+            client.user_session_id = sign_in(client, user, signed_in_at=signed_in_at, last_seen=last_seen)
         return client
 
     return make
+
+
+def sign_in(client: Any, user: User, *, signed_in_at: float | None = None, last_seen: float | None = None) -> Any:
+    """A real server-side session for ``user`` (timestamps as given), its id in the cookie."""
+    from types import SimpleNamespace
+
+    from core.db import utcnow
+    from core.users.sessions import start_session
+
+    now = time.time()
+    created = utcnow() - dt.timedelta(seconds=now - (signed_in_at or now))
+    with in_tenant(SimpleNamespace(id=user.tenant_id)):
+        record = start_session(user, now=created)
+        record.last_seen_at = utcnow() - dt.timedelta(seconds=now - (last_seen or now))
+        session_id = record.id
+    with client.session_transaction() as sess:
+        auth = dict(sess.get("auth") or {})
+        auth[str(user.tenant_id)] = str(session_id)
+        sess["auth"] = auth
+    return session_id
 
 
 def csrf_token(client: Any, path: str) -> str:

@@ -1,19 +1,25 @@
 """The real app on a real HTTP server, for tests that need committed data (browser tests,
-concurrency tests): a fresh PostgreSQL database, the real migrations and demo seed run by the
-real ``flask`` commands, then gunicorn serving ``wsgi:app`` on a free loopback port.
+concurrency tests): a fresh PostgreSQL database owned by a non-superuser role, the real
+migrations and demo seed run by the real ``flask`` commands, then gunicorn serving
+``wsgi:app`` on a free loopback port.
 
 Use it as a context manager::
 
     with LiveServer() as server:
-        urllib.request.urlopen(server.url("/healthz"))
+        status, headers, body = server.http("GET", "/healthz")
         creds = server.create_api_client("northshire", scopes="children:read children:write")
 
-It uses a database of its own (``sendbridge_live`` by default), never the unit-test one, and
-stops gunicorn (and only gunicorn, by its process group) on exit.
+or, in tests, through :func:`shared_live_server`, which starts one server per pytest session
+however many test modules ask for it.
+
+The database is its own (``sendbridge_live_<pid>`` by default, so two pytest sessions on one
+machine never share or drop each other's), never the unit-test one. ``stop()`` ends gunicorn
+(by its own process group, so the workers too) and drops the database and its roles.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -24,18 +30,24 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from email.message import Message
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from tests.conftest import create_pg_database
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import PG_ADMIN_URL, create_pg_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 
-# Prints the app's URL map as JSON; run in a subprocess so this test process never builds a
-# second app (create_app binds the process-wide database registry, core.db.db).
+# Prints the app's URL map as JSON. It runs in a subprocess so the test process never builds
+# a second app: create_app binds the process-wide database registry (core.db.db), which the
+# unit tests' session-scoped app owns.
 _DUMP_RULES = """
 import json
 from web.app import create_app
@@ -44,6 +56,10 @@ print(json.dumps([{"rule": r.rule, "endpoint": r.endpoint, "methods": sorted(r.m
                   for r in app.url_map.iter_rules()]))
 """
 
+# Settings that must come from us, not from whoever runs the tests.
+_ENV_DROPPED = ("REDIS_URL", "PUBLIC_URL", "PROXY_COUNT", "SAFE_MODE", "FLASK_APP", "FLASK_DEBUG", "FLASK_RUN_PORT",
+                "FRONTEND_DIST", "LOG_LEVEL", "SESSION_IDLE_MINUTES", "SESSION_ABSOLUTE_HOURS", "API_TOKEN_SECONDS")
+
 
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -51,25 +67,42 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def drop_pg_database(name: str) -> None:
+    """Drop a database made by ``create_pg_database(name)``, and its two roles."""
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            for role in (f"{name}_app", f"{name}_owner"):
+                conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+    finally:
+        engine.dispose()
+
+
 class LiveServerError(RuntimeError):
     pass
 
 
 class LiveServer:
-    """A gunicorn-served Sendbridge on 127.0.0.1 with its own seeded demo database."""
+    """A gunicorn-served Sendbridge on 127.0.0.1 with its own (demo-seeded) database."""
 
-    def __init__(self, db_name: str = "sendbridge_live", *, workers: int = 2, seed: bool = True,
-                 startup_timeout: float = 60.0) -> None:
-        self.db_name = db_name
+    def __init__(self, db_name: str | None = None, *, workers: int = 2, seed: bool = True,
+                 startup_timeout: float = 60.0, keep_database: bool = False) -> None:
+        self.db_name = db_name or f"sendbridge_live_{os.getpid()}"
+        assert self.db_name.startswith("sendbridge_live"), "a live server never touches another database"
         self.workers = workers
         self.seed = seed
         self.startup_timeout = startup_timeout
+        self.keep_database = keep_database
         self.port = 0
         self.database_url = ""
-        self.secret_key = "live-server-" + secrets.token_urlsafe(40)
+        self.secret_key = "live-server-" + secrets.token_urlsafe(40)  # >= 32 characters
         self._tmp: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: Any = None
+        self._created_db = False
 
     # -----------------------------------------------------------------------------------
     # Addresses
@@ -85,13 +118,12 @@ class LiveServer:
         return f"{self.base_url}/t/{slug}{path}"
 
     # -----------------------------------------------------------------------------------
-    # Environment and commands
+    # Commands against the same database
 
     @property
     def env(self) -> dict[str, str]:
         assert self._tmp is not None, "LiveServer not started"
-        env = {k: v for k, v in os.environ.items()
-               if k not in ("REDIS_URL", "PUBLIC_URL", "PROXY_COUNT", "SAFE_MODE", "FLASK_APP", "FLASK_DEBUG")}
+        env = {k: v for k, v in os.environ.items() if k not in _ENV_DROPPED}
         env.update({
             "DATABASE_URL": self.database_url,
             "SECRET_KEY": self.secret_key,
@@ -119,13 +151,50 @@ class LiveServer:
         assert {"client_id", "client_secret"} <= set(creds), out
         return creds
 
+    def api_token(self, tenant: str, scopes: str = "children:read children:write") -> str:
+        """A new API client of ``tenant`` (CLI), exchanged for an access token at ``/oauth/token``."""
+        creds = self.create_api_client(tenant, scopes=scopes)
+        basic = base64.b64encode(f"{creds['client_id']}:{creds['client_secret']}".encode()).decode()
+        status, _, body = self.http("POST", "/oauth/token", form={"grant_type": "client_credentials"},
+                                    headers={"Authorization": f"Basic {basic}"})
+        assert status == 200, body
+        return str(body["access_token"])
+
     def url_rules(self) -> list[dict[str, Any]]:
         """The served app's URL map: ``[{"rule", "endpoint", "methods"}, ...]``."""
         result = subprocess.run([str(BIN / "python"), "-c", _DUMP_RULES], cwd=ROOT, env=self.env,
                                 capture_output=True, text=True, timeout=60, check=False)
         if result.returncode != 0:
             raise LiveServerError(f"dumping the URL map failed:\n{result.stderr}")
-        return json.loads(result.stdout.strip().splitlines()[-1])
+        return list(json.loads(result.stdout.strip().splitlines()[-1]))
+
+    # -----------------------------------------------------------------------------------
+    # Plain HTTP (no third-party client: urllib is enough, and is thread-safe per request)
+
+    def http(self, method: str, path: str, *, token: str | None = None, json_body: Any = None,
+             form: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+             timeout: float = 30.0) -> tuple[int, Message, Any]:
+        """One request to this server: ``(status, headers, body)``, the body parsed as JSON
+        when the response says it is JSON. HTTP errors are returned, not raised."""
+        all_headers = dict(headers or {})
+        data = None
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            all_headers.setdefault("Content-Type", "application/json")
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            all_headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        if token:
+            all_headers["Authorization"] = f"Bearer {token}"
+        req = urllib.request.Request(self.url(path), data=data, method=method, headers=all_headers)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                status, resp_headers, raw = resp.status, resp.headers, resp.read()
+        except urllib.error.HTTPError as err:
+            status, resp_headers, raw = err.code, err.headers, err.read()
+        ctype = resp_headers.get("Content-Type", "")
+        body: Any = json.loads(raw) if raw and "json" in ctype else raw.decode(errors="replace")
+        return status, resp_headers, body
 
     def log_text(self) -> str:
         if self._tmp is None or not (self._tmp / "gunicorn.log").exists():
@@ -140,6 +209,7 @@ class LiveServer:
         (self._tmp / "var").mkdir()
         try:
             self.database_url = create_pg_database(self.db_name)
+            self._created_db = True
             self.flask("db", "upgrade")
             if self.seed:
                 self.flask("demo", "seed")
@@ -147,9 +217,13 @@ class LiveServer:
             self._log = open(self._tmp / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop()
             self._proc = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                 "--graceful-timeout", "5", "wsgi:app"],
+                 "--graceful-timeout", "5",
+                 # gunicorn 27 otherwise opens a control socket at a fixed path in $HOME, which
+                 # a second server (another test session, `make bench`) would fight over.
+                 "--no-control-socket",
+                 "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: stop() ends the workers too
+                start_new_session=True,  # a process group of its own: stop() ends the workers too
             )
             self._wait_healthy()
         except BaseException:
@@ -170,7 +244,7 @@ class LiveServer:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError) as exc:
                 last = exc
-            # Polling a process we do not control has no event to wait on; 0.1 s between tries.
+            # A process we do not control gives us no event to wait on: poll every 0.1 s.
             time.sleep(0.1)
         raise LiveServerError(f"/healthz did not answer ok within {self.startup_timeout}s ({last!r}):\n{self.log_text()}")
 
@@ -189,6 +263,12 @@ class LiveServer:
         if self._log is not None:
             self._log.close()
             self._log = None
+            # Keep the server's log with the other test artifacts (gitignored), for CI failures.
+            (ROOT / "artifacts").mkdir(exist_ok=True)
+            (ROOT / "artifacts" / "live-server.log").write_text(self.log_text())
+        if self._created_db and not self.keep_database:
+            drop_pg_database(self.db_name)
+            self._created_db = False
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
@@ -199,3 +279,17 @@ class LiveServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+_SHARED = pytest.StashKey[LiveServer]()
+
+
+def shared_live_server(config: pytest.Config) -> LiveServer:
+    """One live server per pytest session, whichever test module asks first; stopped (and
+    its database dropped) when the session ends. Use from a session-scoped fixture."""
+    server = config.stash.get(_SHARED, None)
+    if server is None:
+        server = LiveServer().start()
+        config.stash[_SHARED] = server
+        config.add_cleanup(server.stop)
+    return server

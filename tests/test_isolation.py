@@ -316,21 +316,18 @@ def test_a_token_is_refused_on_another_councils_host(tenant_a: Any, tenant_b: An
 
 
 def test_a_session_from_one_council_is_dead_in_another(tenant_a: Any, tenant_b: Any, make_user: Any, app: Any) -> None:
-    from tests.conftest import BASE_DOMAIN
+    from tests.conftest import BASE_DOMAIN, TenantClient, sign_in
 
     user_a = make_user(tenant_a, Role.TENANT_ADMIN)
-    client = app.test_client()
-    # Path-addressed tenants share one host, so one cookie carries both councils' sign-ins:
-    # the sign-in for A must not open B.
-    with client.session_transaction(base_url=f"https://{BASE_DOMAIN}") as sess:
-        import time
-
-        now = int(time.time())
-        sess["auth"] = {str(tenant_a.id): {"uid": str(user_a.id), "iat": now, "seen": now},
-                        str(tenant_b.id): {"uid": str(user_a.id), "iat": now, "seen": now}}
-    base = f"https://{BASE_DOMAIN}"
-    assert client.get("/t/council-a/children/", base_url=base).status_code == 200
-    resp = client.get("/t/council-b/children/", base_url=base)
+    # Path-addressed councils share one host and so one cookie. Copy A's session id into B's
+    # entry: B looks it up inside B, where it does not exist.
+    client = TenantClient(app, app.response_class, use_cookies=True)
+    client.base_url = f"https://{BASE_DOMAIN}"
+    session_id = sign_in(client, user_a)
+    with client.session_transaction() as sess:
+        sess["auth"] = {str(tenant_a.id): str(session_id), str(tenant_b.id): str(session_id)}
+    assert client.get("/t/council-a/children/").status_code == 200
+    resp = client.get("/t/council-b/children/")
     assert resp.status_code == 302 and "/t/council-b/sign-in" in resp.headers["Location"]
 
 

@@ -27,7 +27,7 @@ from core.jobs import configure_jobs
 from core.logs import bind_log_context, configure_logging, reset_log_context
 from core.permissions import permissions_for_role
 from core.tenancy import enter_tenant, exit_tenant
-from core.users.models import User
+from core.users.sessions import resume_session
 from tenants.resolution import resolve_tenant
 from web import errors, security
 from web.api.base import Api
@@ -253,22 +253,20 @@ def _leave_tenant_path(app: Flask) -> None:
 
 
 def _load_signed_in_user(app: Flask, tenant_id: uuid.UUID) -> None:
-    uid, ended = security.session_user_id(app, str(tenant_id))
-    g.session_ended = ended
-    if uid is None:
+    session_id = security.session_id_for(str(tenant_id))
+    if session_id is None:
         return
-    try:
-        user_id = uuid.UUID(uid)
-    except ValueError:
-        security.end_session(str(tenant_id))
-        return
-    # Looked up by (id, tenant): the ORM criterion and RLS both restrict to this tenant, so a
-    # cookie naming a user of another council finds nobody (STYLE.md section 3, layer 1).
-    user = db.session.get(User, user_id)
-    if user is None or not user.active or user.tenant_id != tenant_id:
-        security.end_session(str(tenant_id))
+    settings: Settings = app.config["SENDBRIDGE_SETTINGS"]
+    # Looked up inside this council (the ORM criterion and RLS both apply), so a session id
+    # copied from another council's entry finds nothing (STYLE.md section 3, layer 1).
+    user, ended = resume_session(session_id, idle=dt.timedelta(minutes=settings.session_idle_minutes),
+                                 absolute=dt.timedelta(hours=settings.session_absolute_hours))
+    if user is None or user.tenant_id != tenant_id:
+        security.forget_session(str(tenant_id))
+        g.session_ended = ended if ended in ("idle", "absolute") else None
         return
     g.user = user
+    g.user_session_id = session_id
     g.actor = Actor(tenant_id=tenant_id, kind="user", id=str(user.id),
                     permissions=permissions_for_role(user.role), display_name=user.display_name)
 

@@ -1,17 +1,16 @@
-"""Response security headers and sign-in session lifetimes.
+"""Response security headers, and the session cookie's small part in signing in.
 
-Sessions: the signed ``__Host-`` cookie holds, per tenant, the signed-in user id, when they
-signed in and when they were last seen. A session ends after ``session_idle_minutes`` of
-inactivity or ``session_absolute_hours`` after sign-in, whichever comes first.
+The signed ``__Host-`` cookie holds, per council, only the id of a server-side session
+(``core.users.sessions``): who is signed in, since when and until when is decided from the
+database, so signing out on the server ends every copy of the cookie.
 """
 
 from __future__ import annotations
 
 import secrets
-import time
-from typing import Any
+import uuid
 
-from flask import Flask, Response, g, request, session
+from flask import Response, g, request, session
 
 AUTH_KEY = "auth"
 
@@ -46,47 +45,35 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
-def _auth_map() -> dict[str, Any]:
+def _auth_map() -> dict[str, str]:
     value = session.get(AUTH_KEY)
-    return value if isinstance(value, dict) else {}
+    return dict(value) if isinstance(value, dict) else {}
 
 
-def start_session(tenant_id: str, user_id: str) -> None:
-    """Sign ``user_id`` in to ``tenant_id`` (other tenants' sign-ins in the cookie are kept)."""
-    now = int(time.time())
+def remember_session(tenant_id: str, session_id: uuid.UUID) -> None:
+    """Put this council's session id in the cookie (other councils' sign-ins are kept)."""
     auth = _auth_map()
-    auth[tenant_id] = {"uid": user_id, "iat": now, "seen": now}
+    auth[tenant_id] = str(session_id)
     session[AUTH_KEY] = auth
     session.permanent = False
 
 
-def end_session(tenant_id: str) -> None:
+def forget_session(tenant_id: str) -> uuid.UUID | None:
+    """Take this council's session id out of the cookie; returns it (to end it server-side)."""
     auth = _auth_map()
-    auth.pop(tenant_id, None)
+    raw = auth.pop(tenant_id, None)
     session[AUTH_KEY] = auth
+    return session_id_from(raw)
 
 
-def session_user_id(app: Flask, tenant_id: str) -> tuple[str | None, str | None]:
-    """The signed-in user id for this tenant, refreshing ``seen``; or ``(None, reason)``."""
-    entry = _auth_map().get(tenant_id)
-    if not isinstance(entry, dict):
-        return None, None
-    settings = app.config["SENDBRIDGE_SETTINGS"]
-    now = int(time.time())
+def session_id_for(tenant_id: str) -> uuid.UUID | None:
+    return session_id_from(_auth_map().get(tenant_id))
+
+
+def session_id_from(raw: object) -> uuid.UUID | None:
+    if not isinstance(raw, str):
+        return None
     try:
-        iat, seen, uid = int(entry["iat"]), int(entry["seen"]), str(entry["uid"])
-    except (KeyError, TypeError, ValueError):
-        end_session(tenant_id)
-        return None, None
-    if now - iat > settings.session_absolute_hours * 3600:
-        end_session(tenant_id)
-        return None, "absolute"
-    if now - seen > settings.session_idle_minutes * 60:
-        end_session(tenant_id)
-        return None, "idle"
-    if now - seen >= 30:  # refresh at most every 30 s, so pages do not all rewrite the cookie
-        entry["seen"] = now
-        auth = _auth_map()
-        auth[tenant_id] = entry
-        session[AUTH_KEY] = auth
-    return uid, None
+        return uuid.UUID(raw)
+    except ValueError:
+        return None

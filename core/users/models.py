@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Enum, Index, String, UniqueConstraint, func
+from sqlalchemy import Enum, ForeignKeyConstraint, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, default_id, utcnow
@@ -49,3 +49,27 @@ class User(TenantScoped, Base):
 
 # E-mail is unique per council, compared case-insensitively.
 Index("uq_app_user_tenant_id_email", User.tenant_id, func.lower(User.email), unique=True)
+
+
+class UserSession(TenantScoped, Base):
+    """A signed-in session, held on the server so it can be ended from the server.
+
+    The session cookie carries only this row's id. Signing out ends the row, so a copy of the
+    cookie (a shared council computer, a stolen laptop) is dead the moment its owner signs
+    out; idle and absolute limits are judged from these timestamps, not from the cookie.
+    """
+
+    __tablename__ = "user_session"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"),
+        Index("ix_user_session_tenant_id_user_id", "tenant_id", "user_id"),
+    )
+
+    # Random (v4), not time-ordered: nothing about one session id says anything about another.
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: ``signed_out``, ``replaced`` (signed in again), ``idle``, ``absolute``, ``everywhere`` or ``deactivated``.
+    ended_reason: Mapped[str | None] = mapped_column(String(16), default=None)

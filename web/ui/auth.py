@@ -12,6 +12,7 @@ import uuid
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 
 from core.users.services import demo_sign_in_choices, record_sign_in
+from core.users.sessions import end_session, start_session
 from web import security
 from web.context import require_tenant
 from web.extensions import limiter
@@ -60,11 +61,15 @@ def sign_in_post():  # type: ignore[no-untyped-def]
         return render_template("auth/sign_in.html", title="Sign in", users=users, demo=True, errors=errors,
                                error_list=errors.summary(anchors={"user_id": f"user_id-{users[0].id}" if users else "user_id"}),
                                next=_safe_next(request.form.get("next")), tenant_name=tenant.name), 400
-    # A fresh session identity on sign-in (no fixation): keep only other councils' sign-ins.
-    kept = {k: v for k, v in (session.get(security.AUTH_KEY) or {}).items() if k != str(tenant.id)}
+    # A fresh session on sign-in (no fixation): end any earlier one of this council, clear
+    # the cookie but for other councils' sign-ins, and record a new server-side session.
+    previous = security.forget_session(str(tenant.id))
+    if previous is not None:
+        end_session(previous, "replaced")
+    kept = dict(session.get(security.AUTH_KEY) or {})
     session.clear()
     session[security.AUTH_KEY] = kept
-    security.start_session(str(tenant.id), str(user.id))
+    security.remember_session(str(tenant.id), start_session(user).id)
     flash(f"Signed in as {user.display_name}", "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("children.index"))
 
@@ -72,7 +77,9 @@ def sign_in_post():  # type: ignore[no-untyped-def]
 @bp.post("/sign-out")
 def sign_out():  # type: ignore[no-untyped-def]
     tenant = require_tenant()
-    security.end_session(str(tenant.id))
+    session_id = security.forget_session(str(tenant.id))
+    if session_id is not None:
+        end_session(session_id, "signed_out")  # every copy of the cookie dies with it
     g.user = None
     flash("You have signed out", "success")
     return redirect(url_for("auth.sign_in"))

@@ -336,3 +336,40 @@ def test_a_read_only_officer_sees_no_way_to_change_anything(client_for: Any, ten
     assert officer.get("/children/new").status_code == 403
     assert officer.get(f"/children/{child.id}/edit").status_code == 404
     assert officer.get(f"/children/{child.id}/contacts/new").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------
+# Server-side sessions
+
+
+def test_signing_out_kills_every_copy_of_the_session_cookie(client_for: Any, tenant_a: Any, caseworker: Any, app: Any) -> None:
+    from tests.conftest import TenantClient
+
+    client = client_for(tenant_a, caseworker)
+    copy = TenantClient(app, app.response_class, use_cookies=True)
+    copy.base_url = client.base_url
+    with client.session_transaction() as original, copy.session_transaction() as stolen:
+        stolen.update(original)
+    assert copy.get("/children/").status_code == 200
+    assert _post(client, "/sign-out", {}).status_code == 302
+    assert copy.get("/children/").status_code == 302
+
+
+def test_signing_out_everywhere_ends_every_session_of_the_user(client_for: Any, tenant_a: Any, caseworker: Any) -> None:
+    from core.users.sessions import end_all_sessions
+
+    laptop, desktop = client_for(tenant_a, caseworker), client_for(tenant_a, caseworker)
+    assert laptop.get("/children/").status_code == desktop.get("/children/").status_code == 200
+    with in_tenant(tenant_a):
+        assert end_all_sessions(caseworker.id) == 2
+    assert laptop.get("/children/").status_code == desktop.get("/children/").status_code == 302
+
+
+def test_signing_in_again_replaces_the_earlier_session(demo_mode: Any, client_for: Any, tenant_a: Any, caseworker: Any) -> None:
+    from core.users.models import UserSession
+
+    client = client_for(tenant_a, caseworker)
+    first = client.user_session_id
+    _post(client, "/sign-in", {"user_id": str(caseworker.id)})
+    with in_tenant(tenant_a) as s:
+        assert s.get(UserSession, first).ended_reason == "replaced"

@@ -1,0 +1,203 @@
+"""Browser tests: headless Debian Chromium (pytest-playwright) against the real app served by
+gunicorn with the demo data (tests/live_server.py), and axe-core on every page.
+
+* Chromium is /usr/bin/chromium (``make chromium``); Playwright cannot download its own here
+  (RECIPES.md section 7).
+* Contexts use ``bypass_csp`` only so axe can be injected: the app's CSP allows no script but
+  its own. ``test_pages_work_under_the_real_csp`` checks the pages without the bypass.
+* Signing in is rate limited (20 a minute per address), so each demo user signs in through
+  the real form once per session and later contexts reuse that storage state.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+from tests.live_server import ROOT, LiveServer, shared_live_server
+
+AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+SCREENS = ROOT / "artifacts" / "screens"
+
+#: The demo's people (tenants/demo.py): (council slug, display name).
+USERS = {
+    "caseworker": ("northshire", "Amara Okafor"),
+    "manager": ("northshire", "Daniel Hughes"),
+    "southvale-caseworker": ("southvale", "Priya Shah"),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if item.path.resolve().is_relative_to(here) and not item.get_closest_marker("browser"):
+            raise pytest.UsageError(f"{item.nodeid}: every browser test must be marked @pytest.mark.browser")
+
+
+# ---------------------------------------------------------------------------------------
+# Server and browser
+
+
+@pytest.fixture(scope="session")
+def live_server(pytestconfig: pytest.Config) -> LiveServer:
+    return shared_live_server(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
+    # bypass_csp only so that axe can be injected; see the module docstring.
+    return {**browser_context_args, "bypass_csp": True, "viewport": {"width": 1280, "height": 900}}
+
+
+# ---------------------------------------------------------------------------------------
+# Signed-in contexts
+
+
+def sign_in(page: Page, server: LiveServer, slug: str, name: str) -> None:
+    """Sign in through the demo sign-in form, as a person would."""
+    page.goto(server.tenant_url(slug, "/sign-in"))
+    page.get_by_role("radio", name=name).check()
+    with page.expect_event("load"):
+        page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(f"Signed in as {name}")
+
+
+@pytest.fixture(scope="session")
+def storage_states(browser: Browser, browser_context_args: dict[str, Any], live_server: LiveServer) -> Callable[[str], Any]:
+    cache: dict[str, Any] = {}
+
+    def state(who: str) -> Any:
+        if who not in cache:
+            slug, name = USERS[who]
+            ctx = browser.new_context(**browser_context_args)
+            stray = _block_non_loopback(ctx)
+            try:
+                sign_in(ctx.new_page(), live_server, slug, name)
+                cache[who] = ctx.storage_state()
+            finally:
+                ctx.close()
+            assert not stray, f"requests beyond 127.0.0.1: {stray}"
+        return cache[who]
+
+    return state
+
+
+@pytest.fixture
+def new_page(browser: Browser, browser_context_args: dict[str, Any], storage_states: Callable[[str], Any],
+             live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """``new_page(who=None)``: a page in a fresh context, signed in as ``who`` (a USERS key)."""
+    contexts: list[BrowserContext] = []
+    strays: list[list[str]] = []
+
+    def make(who: str | None = None, **context_args: Any) -> Page:
+        args = {**browser_context_args, **context_args}
+        if who is not None:
+            args["storage_state"] = storage_states(who)
+        ctx = browser.new_context(**args)
+        strays.append(_block_non_loopback(ctx))
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    stray = [url for urls in strays for url in urls]
+    assert not stray, f"the pages asked for addresses beyond 127.0.0.1 (aborted): {stray}"
+
+
+#: Every URL except the live server's (Playwright never routes data: or blob: URLs).
+_NOT_LOOPBACK = re.compile(r"^(?!http://127\.0\.0\.1:\d+/)")
+
+
+def _block_non_loopback(ctx: BrowserContext) -> list[str]:
+    """Abort every request that is not to 127.0.0.1; returns the list those get added to."""
+    stray: list[str] = []
+
+    def handle(route: Any) -> None:
+        stray.append(route.request.url)
+        route.abort()
+
+    ctx.route(_NOT_LOOPBACK, handle)
+    return stray
+
+
+# ---------------------------------------------------------------------------------------
+# Data, read through the API as a supplier's system would
+
+
+@dataclass(frozen=True)
+class DemoChild:
+    id: str
+    given_name: str
+    family_name: str
+
+    @property
+    def list_name(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+
+def list_children(server: LiveServer, token: str) -> list[DemoChild]:
+    out: list[DemoChild] = []
+    cursor = ""
+    while True:
+        status, _, body = server.http("GET", f"/api/v1/children?limit=200{cursor}", token=token)
+        assert status == 200, body
+        out += [DemoChild(c["id"], c["given_name"], c["family_name"]) for c in body["items"]]
+        if not body.get("next_cursor"):
+            return out
+        cursor = f"&cursor={body['next_cursor']}"
+
+
+@pytest.fixture(scope="session")
+def api_tokens(live_server: LiveServer) -> dict[str, str]:
+    return {slug: live_server.api_token(slug, scopes="children:read") for slug in ("northshire", "southvale")}
+
+
+@pytest.fixture(scope="session")
+def northshire_child(live_server: LiveServer, api_tokens: dict[str, str]) -> DemoChild:
+    """A seeded Northshire child (the oldest record), for the pages about one child."""
+    return list_children(live_server, api_tokens["northshire"])[0]
+
+
+# ---------------------------------------------------------------------------------------
+# axe and screenshots
+
+
+def check_page(page: Page, name: str) -> None:
+    """Save a full-page screenshot, then run axe-core; fail on any violation."""
+    page.wait_for_load_state("load")
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=AXE_PATH.read_text())
+    result = page.evaluate(
+        """async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return {passes: r.passes.length, violations: r.violations.map(v => ({
+                id: v.id, impact: v.impact, help: v.help,
+                targets: v.nodes.map(n => n.target.join(' '))}))};
+        }""",
+        AXE_TAGS,
+    )
+    violations = result["violations"]
+    report = "\n".join(f"  {v['id']} ({v['impact']}): {v['help']}\n      " + "\n      ".join(v["targets"])
+                       for v in violations)
+    assert not violations, f"axe found {len(violations)} violation(s) on {name} ({page.url}):\n{report}"
+    assert result["passes"] > 0, "axe ran no rules: is axe-core loaded?"
