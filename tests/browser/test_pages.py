@@ -518,3 +518,24 @@ def test_pages_work_under_the_real_csp(new_page: Callable[..., Page], live_serve
     expect(page.locator("body")).to_have_class(re.compile(r"\bgovuk-frontend-supported\b"))
     expect(page.locator(".govuk-error-summary")).to_be_focused()
     assert not problems, problems
+
+
+#: Pages with tables or long text: checked again at 320 CSS pixels wide (WCAG 2.2 1.4.10
+#: reflow), where tables scroll sideways inside a focusable region.
+NARROW = ["children-list", "child", "child-activity", "api-docs", "child-new-errors"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", NARROW)
+def test_pages_at_320_pixels_wide(name: str, new_page: Callable[..., Page], live_server: LiveServer,
+                                  northshire_child: DemoChild) -> None:
+    case = next(c for c in PAGES if c.name == name)
+    page = new_page(case.who, viewport={"width": 320, "height": 640})
+    response = page.goto(live_server.url(case.path.format(child=northshire_child.id)))
+    assert response is not None
+    if case.act is not None:
+        response = case.act(Visit(page, live_server, northshire_child))
+    assert response.status == case.status
+    # Nothing but a table region may be wider than the screen (no page-level sideways scroll).
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 320
+    check_page(page, f"{name}-narrow")
