@@ -35,7 +35,8 @@ from core.users.models import Role, User
 
 BACKEND = os.environ.get("SENDBRIDGE_TEST_DB", "postgresql")
 PG_ADMIN_URL = os.environ.get("SENDBRIDGE_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-TEST_DB_NAME = os.environ.get("SENDBRIDGE_TEST_DB_NAME", "sendbridge_test")
+# One database per test run (two people, or CI and a person, may run the suite at once).
+TEST_DB_NAME = os.environ.get("SENDBRIDGE_TEST_DB_NAME", f"sendbridge_test_{os.getpid()}")
 REDIS_TEST_URL = os.environ.get("SENDBRIDGE_TEST_REDIS", "redis://127.0.0.1:6379/14")
 SECRET = "test-secret-key-" + "x" * 40
 BASE_DOMAIN = "sendbridge.test"
@@ -67,6 +68,28 @@ def _drop_database(conn: Any, name: str) -> None:
     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
+def drop_pg_database(name: str) -> None:
+    """Drop a database made by :func:`create_pg_database`, and its two roles."""
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        _drop_database(conn, name)
+        for role in (f"{name}_app", f"{name}_owner"):
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+    engine.dispose()
+
+
+def drop_stale_pg_databases(prefix: str) -> None:
+    """Drop ``<prefix><pid>`` databases left by runs whose process is gone (killed runs)."""
+    engine = _admin_engine()
+    with engine.connect() as conn:
+        names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"), {"p": f"{prefix}%"}).scalars().all()
+    engine.dispose()
+    for name in names:
+        suffix = name[len(prefix):]
+        if suffix.isdigit() and not Path(f"/proc/{suffix}").exists():
+            drop_pg_database(name)
+
+
 def create_pg_database(name: str) -> str:
     """A fresh database owned by a non-superuser owner role ``<name>_owner`` (which may
     create roles, as a managed database's master user can); returns its DATABASE_URL."""
@@ -90,9 +113,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if BACKEND == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'sendbridge.db'}"
     else:
+        drop_stale_pg_databases("sendbridge_test_")
         url = create_pg_database(TEST_DB_NAME)
     runner.upgrade(derive_urls(url, SECRET))
     yield url
+    if BACKEND != "sqlite" and "SENDBRIDGE_TEST_DB_NAME" not in os.environ:
+        db.session.remove()
+        if db.engine is not None:
+            db.engine.dispose()
+        drop_pg_database(TEST_DB_NAME)
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +150,9 @@ def runtime_engine(app: Any) -> Any:
 @pytest.fixture(scope="session")
 def owner_engine(app: Any) -> Iterator[Any]:
     assert db.urls is not None
-    engine = create_engine(db.urls.owner)
+    # A lock wait means a test is waiting on its own uncommitted rows: fail fast, never hang.
+    connect_args = {"options": "-c lock_timeout=5000"} if db.urls.is_postgresql else {}
+    engine = create_engine(db.urls.owner, connect_args=connect_args)
     yield engine
     engine.dispose()
 
@@ -137,6 +168,8 @@ def _db_transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     conn = engine.connect()
     outer = conn.begin()
     db.bind_to(conn, join_transaction_mode="create_savepoint")
+    after_rollback: list[Callable[[], None]] = []
+    request.node.after_rollback = after_rollback  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -144,6 +177,10 @@ def _db_transaction(request: pytest.FixtureRequest) -> Iterator[None]:
         outer.rollback()
         conn.close()
         db.bind_to(engine)
+        # Clean-ups of committed data run only now: before the rollback they could wait on
+        # rows the test's own transaction still holds.
+        for cleanup in after_rollback:
+            cleanup()
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,9 +213,16 @@ def tenant_b(app: Any, owner_engine: Any) -> Any:
 
 
 @pytest.fixture
-def create_tenant(app: Any, owner_engine: Any) -> Iterator[Callable[..., Any]]:
-    """Per-test extra tenants, committed by the owner and removed afterwards."""
+def create_tenant(app: Any, owner_engine: Any, request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Per-test extra tenants, committed by the owner and removed after the test's rollback."""
     made: list[str] = []
+
+    def remove() -> None:
+        with owner_engine.begin() as conn:
+            for slug in made:
+                conn.execute(text("DELETE FROM tenant WHERE slug = :s"), {"s": slug})
+
+    request.node.after_rollback.append(remove)
 
     def make(slug: str | None = None, name: str = "Extra Council", la_code: str | None = None) -> Any:
         slug = slug or f"extra-{uuid.uuid4().hex[:8]}"
@@ -186,10 +230,7 @@ def create_tenant(app: Any, owner_engine: Any) -> Iterator[Callable[..., Any]]:
         made.append(slug)
         return _provision(owner_engine, slug, name, la_code)
 
-    yield make
-    with owner_engine.begin() as conn:
-        for slug in made:
-            conn.execute(text("DELETE FROM tenant WHERE slug = :s"), {"s": slug})
+    return make
 
 
 def set_tenant_status(owner_engine: Any, slug: str, status: str) -> None:

@@ -58,7 +58,9 @@ def register(app: Flask) -> None:
             if status == 429:
                 headers.update({k: v for k, v in exc.get_response().headers.items() if k.lower().startswith(("retry-after", "x-ratelimit"))})
             errors = flatten_webargs_errors(data["messages"]) if "messages" in data else data.get("errors")
-            detail = data.get("message") or (None if status in (404, 405, 500) else exc.description)
+            # Werkzeug's stock descriptions ("The request was well-formed but ...") say less
+            # than our problem types do; use those unless the raiser said something specific.
+            detail = data.get("message") or (None if status in (404, 405, 422, 500) else exc.description)
             return problem(status=status, detail=detail, errors=errors, headers=headers, request_id=g.get("request_id"))
         return _page(status)
 

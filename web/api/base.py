@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import http
+from typing import Any
+
 import flask_smorest
 import marshmallow as ma
+
+from web.api.problems import PROBLEM_JSON
 
 
 class ProblemSchema(ma.Schema):
@@ -23,6 +28,19 @@ class ProblemSchema(ma.Schema):
 class Api(flask_smorest.Api):
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
+
+    def _register_responses(self) -> None:
+        # flask-smorest documents its stock error responses (UNPROCESSABLE_ENTITY, used for
+        # query-string validation, and DEFAULT_ERROR) as application/json; every error we
+        # send is application/problem+json, so document them as that.
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", {
+            "description": "An RFC 9457 problem", "content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}},
+        }, lazy=True)
 
     def _register_error_handlers(self) -> None:
         # The app's own handlers (web.errors) answer problem JSON for the API and GOV.UK pages

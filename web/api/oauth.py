@@ -2,7 +2,9 @@
 
 * ``POST /oauth/token`` (authlib's authorization server) issues short-lived JWT access
   tokens (RFC 9068, HS256 with a key derived from ``SECRET_KEY``) carrying the client's
-  tenant. Its errors are RFC 6749 section 5.2 JSON, as OAuth client libraries expect.
+  tenant. Its errors are RFC 6749 section 5.2 JSON, as OAuth client libraries expect; every
+  failure to authenticate the client (unknown id or council, wrong secret, revoked client,
+  disabled council) is the same 401 ``invalid_client``.
 * :func:`require_scope` guards every API operation: a valid token, an active tenant, a
   still-active client, and the scope; failures are RFC 9457 problems. The token's tenant is
   the only tenant the call can act in.
@@ -20,6 +22,8 @@ from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidScopeError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from authlib.oauth2.rfc9068 import JWTBearerTokenGenerator
 from flask import Blueprint, Flask, current_app, g, request
 from flask_smorest.utils import deepupdate
@@ -28,7 +32,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 
 from core.actors import Actor
-from core.api_clients.services import find_client, tenant_slug_of, verify_secret
+from core.api_clients.services import find_client, hash_secret, tenant_slug_of, verify_secret
 from core.db import db
 from core.permissions import permissions_for_scopes
 from core.tenancy import enter_tenant, exit_tenant
@@ -114,14 +118,61 @@ class TokenGenerator(JWTBearerTokenGenerator):
         return {"tid": str(client.tenant.id), "tenant": client.tenant.slug}
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_secret("sendbridge-decoy-secret")
+
+
+def _authenticate(client_id: str | None, client_secret: str | None) -> Client | None:
+    """The client if the id and secret match an active client of an active council.
+
+    Every failure looks the same (no error of its own, and a secret check even for an
+    unknown id), so the token endpoint never tells which client ids or councils exist.
+    """
+    if not client_id or not client_secret:
+        return None
+    client = query_client(client_id)
+    if client is None:
+        verify_secret(client_secret, _decoy_hash())
+        return None
+    return client if client.check_client_secret(client_secret) else None
+
+
+def _client_secret_basic(_query_client: Any, req: Any) -> Client | None:
+    return _authenticate(*extract_basic_authorization(req.headers))
+
+
+def _client_secret_post(_query_client: Any, req: Any) -> Client | None:
+    return _authenticate(req.form.get("client_id"), req.form.get("client_secret"))
+
+
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def authenticate_token_endpoint_client(self) -> Client:
+        try:
+            return super().authenticate_token_endpoint_client()  # type: ignore[no-any-return]
+        except InvalidClientError:
+            # RFC 6749 section 5.2: 401 with WWW-Authenticate, whichever way the client authenticated.
+            raise InvalidClientError(
+                status_code=401, description="Unknown client, wrong secret, or the client or its council is no longer active",
+            ) from None
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        # Asking only for scopes the client does not hold is an error (RFC 6749 section 5.2
+        # invalid_scope), not a token that can do nothing.
+        requested = self.request.payload.scope
+        if requested and not self.client.get_allowed_scope(requested):
+            raise InvalidScopeError(description="This client holds none of the scopes asked for")
 
 
 def init_oauth(app: Flask) -> None:
     server = AuthorizationServer()
     app.extensions["sendbridge_oauth"] = server
     server.init_app(app, query_client=query_client, save_token=lambda token, req: None)
+    server.register_client_auth_method("client_secret_basic", _client_secret_basic)
+    server.register_client_auth_method("client_secret_post", _client_secret_post)
     server.register_grant(ClientCredentialsGrant)
     seconds = app.config["SENDBRIDGE_SETTINGS"].api_token_seconds
     server.register_token_generator(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from core.children import services
 from core.children.access import access_child
+from web.api.body import json_body
 from web.api.children.schemas import ChildCreateSchema, ChildListQuerySchema, ChildPageSchema, ChildSchema, ChildUpdateSchema
 from web.api.idempotency import idempotent
 from web.api.oauth import require_scope
@@ -23,7 +25,9 @@ blp = Blueprint("children_api", __name__, url_prefix="/api/v1/children",
 @blp.route("")
 class Children(MethodView):
     @require_scope("children:read")
-    @blp.arguments(ChildListQuerySchema, location="query")
+    # Unknown query parameters are refused, not ignored: a misspelt filter (``?nhs=...``)
+    # must not silently list, and audit as seen, every child.
+    @blp.arguments(ChildListQuerySchema, location="query", unknown=ma.RAISE)
     @blp.response(200, ChildPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List children, oldest record first, a page at a time.
@@ -37,6 +41,7 @@ class Children(MethodView):
         return {"items": items, "next_cursor": encode_cursor(last)}
 
     @require_scope("children:write")
+    @json_body
     @idempotent
     @blp.arguments(ChildCreateSchema)
     @blp.response(201, ChildSchema, headers={"Location": {"description": "The new child's URL", "schema": {"type": "string"}}})
@@ -58,6 +63,7 @@ class Child(MethodView):
         return access_child(current_actor(), child_id)
 
     @require_scope("children:write")
+    @json_body
     @idempotent
     @blp.arguments(ChildUpdateSchema(partial=True))
     @blp.response(200, ChildSchema)
