@@ -20,6 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from redis import Redis
+from rq import Queue, Retry, get_current_job
+from rq.serializers import JSONSerializer
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -106,8 +109,6 @@ def execute(spec: JobSpec, args: tuple[Any, ...], job_id: str | None = None) -> 
 
 def _current_rq_job_id() -> str | None:
     try:
-        from rq import get_current_job
-
         current = get_current_job()
     except Exception:  # outside a worker there is no current job
         return None
@@ -138,20 +139,13 @@ class RQBackend:
     """Hands jobs to rq queues on Redis with the JSON serializer."""
 
     def __init__(self, redis_url: str):
-        from redis import Redis
-
         self.redis_url = redis_url
         self.connection = Redis.from_url(redis_url)
 
     def queue(self, name: str) -> Any:
-        from rq import Queue
-        from rq.serializers import JSONSerializer
-
         return Queue(name, connection=self.connection, serializer=JSONSerializer)
 
     def dispatch(self, spec: JobSpec, args: tuple[Any, ...]) -> None:
-        from rq import Retry
-
         retry = Retry(max=spec.retries, interval=list(RETRY_INTERVALS[: spec.retries])) if spec.retries else None
         self.queue(spec.queue).enqueue(spec.name, args=args, job_timeout=spec.timeout, retry=retry,
                                        failure_ttl=30 * 24 * 3600)

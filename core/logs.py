@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import sys
+import time
 from typing import Any
 
 from core.tenancy import current_tenant_id
@@ -79,8 +80,6 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(level: str = "INFO") -> None:
     """Install the JSON handler on the root logger. Called once by the app factory or worker,
     never at import time (STYLE.md section 2)."""
-    import time
-
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_sendbridge", False):

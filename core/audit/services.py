@@ -13,12 +13,15 @@ import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
+from core import permissions
 from core.actors import Actor
 from core.audit.models import AuditEvent
 from core.db import db, default_id, utcnow
+from core.errors import Forbidden
 from core.tenancy import require_tenant_id
+from core.users.models import User
 
 
 @dataclass(frozen=True)
@@ -94,3 +97,22 @@ def record(
     ]
     if rows:
         db.session.execute(insert(AuditEvent), rows)
+
+
+def activity_on(actor: Actor, subject_id: uuid.UUID, *, limit: int = 200) -> tuple[list[AuditEvent], dict[str, str]]:
+    """The newest audit events about a child, and the display names of the staff involved.
+
+    For team managers and administrators (``audit.read``); the caller has already accessed
+    the child. Events are never changed, so this is the full story of the record.
+    """
+    if not actor.can(permissions.AUDIT_READ):
+        raise Forbidden(permissions.AUDIT_READ)
+    events = list(db.session.execute(
+        select(AuditEvent).where(AuditEvent.subject_id == subject_id)
+        .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()).limit(limit)
+    ).scalars())
+    user_ids = {uuid.UUID(e.actor_id) for e in events if e.actor_type == "user"}
+    names: dict[str, str] = {}
+    if user_ids:
+        names = {str(u.id): u.display_name for u in db.session.execute(select(User).where(User.id.in_(user_ids))).scalars()}
+    return events, names

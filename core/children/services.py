@@ -335,12 +335,29 @@ def find_children(actor: Actor, flt: ChildFilter, *, page: int, per_page: int) -
     return rows, total
 
 
+def current_setting_names(child_ids: list[uuid.UUID], on: dt.date | None = None) -> dict[uuid.UUID, str]:
+    """The name of each child's current school, college or setting, in one query (for lists
+    of children already accessed and audited by the caller)."""
+    if not child_ids:
+        return {}
+    on = on or dt.date.today()
+    rows = db.session.execute(
+        select(Placement.child_id, Institution.name)
+        .join(Institution, Institution.urn == Placement.urn)
+        .where(Placement.child_id.in_(child_ids), Placement.started_on <= on)
+        .where(or_(Placement.ended_on.is_(None), Placement.ended_on >= on))
+        .order_by(Placement.started_on)
+    ).all()
+    return {child_id: name for child_id, name in rows}
+
+
 def current_placements(child: Child, on: dt.date | None = None) -> list[Placement]:
     on = on or dt.date.today()
     return [p for p in child.placements if p.is_current(on)]
 
 
 __all__ = [
-    "ChildFilter", "add_contact", "add_placement", "create_child", "current_placements", "find_children",
+    "ChildFilter", "add_contact", "add_placement", "create_child", "current_placements", "current_setting_names",
+    "find_children",
     "list_children_page", "update_child", "validate_child", "validate_contact",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from flask import current_app
 
 from web.api.problems import PROBLEM_JSON
 
@@ -49,6 +50,4 @@ class Api(flask_smorest.Api):
 
 
 def current_api() -> Api:
-    from flask import current_app
-
     return current_app.extensions["sendbridge_api"]

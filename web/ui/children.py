@@ -7,17 +7,13 @@ import math
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from core import permissions
-from core.audit.models import AuditEvent
+from core.audit import services as audit
 from core.children import services
 from core.children.access import access_child
 from core.children.models import Relationship, Sex
-from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed
-from core.institutions.models import Institution
-from core.users.models import User
 from web.context import current_actor, require_tenant
 from web.ui.forms import FormErrors, date_items, date_parts, parse_date, text
 
@@ -67,28 +63,12 @@ def index():  # type: ignore[no-untyped-def]
     if not errors:
         children, total = services.find_children(actor, services.ChildFilter(q=q or None), page=page, per_page=PER_PAGE)
     pages = max(math.ceil(total / PER_PAGE), 1)
-    placements = _current_setting_names([c.id for c in children])
+    placements = services.current_setting_names([c.id for c in children])
     status = 400 if errors else 200
     return render_template(
         "children/index.html", title="Children", children=children, total=total, q=q, page=page, pages=pages,
         errors=errors, error_list=errors.summary(), can_write=_can_write(), placements=placements,
     ), status
-
-
-def _current_setting_names(child_ids: list[Any]) -> dict[Any, str]:
-    from core.children.models import Placement
-
-    if not child_ids:
-        return {}
-    today = dt.date.today()
-    rows = db.session.execute(
-        select(Placement.child_id, Institution.name)
-        .join(Institution, Institution.urn == Placement.urn)
-        .where(Placement.child_id.in_(child_ids), Placement.started_on <= today)
-        .where((Placement.ended_on.is_(None)) | (Placement.ended_on >= today))
-        .order_by(Placement.started_on)
-    ).all()
-    return {child_id: name for child_id, name in rows}
 
 
 # ---------------------------------------------------------------------------------------
@@ -110,17 +90,7 @@ def activity(child_id: str):  # type: ignore[no-untyped-def]
     actor = current_actor()
     # The object first: another council's id is the same 404 as a missing one, whoever asks.
     child = access_child(actor, child_id)
-    _require(permissions.AUDIT_READ)
-    events = list(db.session.execute(
-        select(AuditEvent).where(AuditEvent.subject_id == child.id).order_by(AuditEvent.occurred_at.desc()).limit(200)
-    ).scalars())
-    user_ids = {e.actor_id for e in events if e.actor_type == "user"}
-    names: dict[str, str] = {}
-    if user_ids:
-        import uuid as _uuid
-
-        ids = [_uuid.UUID(u) for u in user_ids]
-        names = {str(u.id): u.display_name for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()}
+    events, names = audit.activity_on(actor, child.id)
     return render_template("children/activity.html", title=f"Activity on {child.full_name}'s record", child=child,
                            events=events, names=names)
 
