@@ -66,6 +66,9 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
 
 #: JSON that is JSONB on PostgreSQL (indexable, compact) and plain JSON on SQLite.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+#: For optional JSON values: Python None is stored as SQL NULL (not JSON 'null'), so
+#: ``IS NULL`` in queries and partial indexes means "absent".
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -76,6 +79,7 @@ class Base(DeclarativeBase):
         uuid.UUID: Uuid(as_uuid=True),
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSONType,
+        list[Any]: JSONType,
     }
 
     #: Privileges the runtime role gets on this model's table (``core.db_roles``).

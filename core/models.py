@@ -9,3 +9,4 @@ from core.children import models as children  # noqa: F401
 from core.idempotency import models as idempotency  # noqa: F401
 from core.institutions import models as institutions  # noqa: F401
 from core.users import models as users  # noqa: F401
+from core.cases import models as cases  # noqa: F401

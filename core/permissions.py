@@ -11,17 +11,24 @@ from core.users.models import Role
 
 CHILDREN_READ = "children.read"
 CHILDREN_WRITE = "children.write"
+CASES_READ = "cases.read"
+CASES_WRITE = "cases.write"
+PLANS_READ = "plans.read"
+PLANS_WRITE = "plans.write"
 AUDIT_READ = "audit.read"
 USERS_MANAGE = "users.manage"
 CLIENTS_MANAGE = "clients.manage"
 
-ALL = frozenset({CHILDREN_READ, CHILDREN_WRITE, AUDIT_READ, USERS_MANAGE, CLIENTS_MANAGE})
+_CASEWORK = frozenset({CHILDREN_READ, CHILDREN_WRITE, CASES_READ, CASES_WRITE, PLANS_READ, PLANS_WRITE})
+_READ_ONLY = frozenset({CHILDREN_READ, CASES_READ, PLANS_READ})
+
+ALL = _CASEWORK | {AUDIT_READ, USERS_MANAGE, CLIENTS_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.CASEWORKER: frozenset({CHILDREN_READ, CHILDREN_WRITE}),
-    Role.TEAM_MANAGER: frozenset({CHILDREN_READ, CHILDREN_WRITE, AUDIT_READ}),
-    Role.SEND_OFFICER: frozenset({CHILDREN_READ}),
-    Role.TENANT_ADMIN: frozenset({CHILDREN_READ, CHILDREN_WRITE, AUDIT_READ, USERS_MANAGE, CLIENTS_MANAGE}),
+    Role.CASEWORKER: _CASEWORK,
+    Role.TEAM_MANAGER: _CASEWORK | {AUDIT_READ},
+    Role.SEND_OFFICER: _READ_ONLY,
+    Role.TENANT_ADMIN: ALL,
 }
 
 #: API scopes (api-v1.md) and the permissions they grant. A scope that is valid in the
@@ -29,8 +36,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
 SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "children:read": frozenset({CHILDREN_READ}),
     "children:write": frozenset({CHILDREN_READ, CHILDREN_WRITE}),
+    # A case or plan shows whose it is: reading one needs no separate children scope.
+    "cases:read": frozenset({CASES_READ, CHILDREN_READ}),
+    "cases:write": frozenset({CASES_READ, CASES_WRITE, CHILDREN_READ}),
+    "plans:read": frozenset({PLANS_READ, CASES_READ, CHILDREN_READ}),
+    "plans:write": frozenset({PLANS_READ, PLANS_WRITE, CASES_READ, CHILDREN_READ}),
     **{f"{res}:{mode}": frozenset() for res in (
-        "cases", "plans", "transfers", "disagreements", "settings", "local-offer", "reports"
+        "transfers", "disagreements", "settings", "local-offer", "reports"
     ) for mode in ("read", "write")},
 }
 SCOPES = frozenset(SCOPE_PERMISSIONS)
