@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
 from core.actors import Actor
 from core.audit.services import audit_context
+from core.cases import services as cases
 from core.children import services as children
 from core.db import db
 from core.institutions.models import Institution, InstitutionKind, Phase
@@ -140,9 +142,11 @@ def seed_council(council: DemoCouncil, *, children_per_council: int = 12, today:
     rng = random.Random(f"sendbridge-demo-{council.slug}")
     offset = int(council.la_code) * 100
     with tenant_context(tenant.id), audit_context("cli"):
-        for display_name, email, role in council.staff:
-            create_user(email=email, display_name=display_name, role=role)
+        staff = [create_user(email=email, display_name=display_name, role=role)
+                 for display_name, email, role in council.staff]
         seeder = Actor(tenant_id=tenant.id, kind="operator", id="demo-seed", permissions=ALL)
+        caseworker = next(u for u in staff if u.role == Role.CASEWORKER)
+        made = []
         special = [i[0] for i in INSTITUTIONS if i[5] == council.la_code and i[2] in
                    (InstitutionKind.SPECIAL_MAINTAINED, InstitutionKind.SPECIAL_ACADEMY)]
         for n in range(children_per_council):
@@ -173,8 +177,89 @@ def seed_council(council: DemoCouncil, *, children_per_council: int = 12, today:
             urn = special[0] if (n % 5 == 2 and special) else _setting_for(age, council.la_code)
             started = max(dob + dt.timedelta(days=365 * 3), today - dt.timedelta(days=rng.randint(30, 900)))
             children.add_placement(seeder, child, urn=urn, started_on=min(started, today))
+            made.append(child)
+        seed_cases(seeder, made, caseworker_id=caseworker.id, today=today)
         db.session.commit()
     return True
+
+
+def _days(today: dt.date, n: int) -> str:
+    return (today - dt.timedelta(days=n)).isoformat()
+
+
+def _journey(today: dt.date, requested_days_ago: int) -> list[dict[str, object]]:
+    """Request to final plan, spread as a well-run council would (all on time)."""
+    r = requested_days_ago
+    return [
+        {"type": "request_received", "date": _days(today, r), "requester": "parent"},
+        {"type": "decision_to_assess_made", "date": _days(today, r - 35), "outcome": "assess"},
+        {"type": "advice_requested", "date": _days(today, r - 36), "advice": "educational", "advice_id": "edu-1"},
+        {"type": "advice_requested", "date": _days(today, r - 36), "advice": "psychological", "advice_id": "ep-1"},
+        {"type": "advice_received", "date": _days(today, r - 70), "advice": "educational", "advice_id": "edu-1"},
+        {"type": "advice_received", "date": _days(today, r - 76), "advice": "psychological", "advice_id": "ep-1"},
+        {"type": "decision_to_issue_made", "date": _days(today, r - 90), "outcome": "issue"},
+        {"type": "draft_plan_served", "date": _days(today, r - 100)},
+        {"type": "final_plan_issued", "date": _days(today, r - 125)},
+    ]
+
+
+def _review(today: dt.date, *, meeting_days_ago: int, outcome: str) -> list[dict[str, object]]:
+    """A review done by the book: invitations and papers two weeks ahead (reg 20(3)-(4)),
+    the report within two weeks (20(7)) and the decision within four (20(10))."""
+    m = meeting_days_ago
+    return [
+        {"type": "review_meeting_scheduled", "date": _days(today, m + 30), "meeting_on": _days(today, m)},
+        {"type": "review_invitations_sent", "date": _days(today, m + 21)},
+        {"type": "review_papers_sent", "date": _days(today, m + 15)},
+        {"type": "review_meeting_held", "date": _days(today, m)},
+        {"type": "review_report_sent", "date": _days(today, m - 10)},
+        {"type": "review_decision_sent", "date": _days(today, m - 20), "outcome": outcome},
+    ]
+
+
+def seed_cases(actor: Actor, kids: list[Any], *, caseworker_id: Any, today: dt.date) -> None:
+    """EHC cases at every stage, dated relative to ``today`` so the clocks are live."""
+    policy = cases.policy_from_settings({})
+    plan_for = {
+        # A new request: the decision whether to assess is due in about a month.
+        0: [{"type": "request_received", "date": _days(today, 10), "requester": "parent"}],
+        # Assessing: one piece of advice back, the health advice still awaited.
+        1: [{"type": "request_received", "date": _days(today, 60), "requester": "setting"},
+            {"type": "decision_to_assess_made", "date": _days(today, 30), "outcome": "assess"},
+            {"type": "advice_requested", "date": _days(today, 29), "advice": "educational", "advice_id": "edu-1"},
+            {"type": "advice_requested", "date": _days(today, 29), "advice": "medical", "advice_id": "med-1"},
+            {"type": "advice_received", "date": _days(today, 5), "advice": "educational", "advice_id": "edu-1"}],
+        # A draft out with the family: the 15 days for comments run until next week.
+        2: _journey(today, 120)[:-1],
+        # A plan about a year old: the annual review is due within weeks.
+        3: _journey(today, 470),
+        # A request with no decision after seven weeks: overdue (reg 5).
+        5: [{"type": "request_received", "date": _days(today, 49), "requester": "parent"}],
+        # Plans with reviews behind them.
+        7: _journey(today, 900) + _review(today, meeting_days_ago=400, outcome="maintain"),
+        9: _journey(today, 700),
+        11: _journey(today, 300),
+    }
+    for index, events in plan_for.items():
+        if index >= len(kids):
+            continue
+        first, rest = events[0], events[1:]
+        case = cases.open_case(actor, kids[index], first, policy=policy, caseworker_id=caseworker_id, today=today)
+        for event in rest:
+            cases.record_event(actor, case, event, policy=policy, today=today)
+    # The oldest primary-age child with a plan moves to secondary school next September.
+    for kid in kids:
+        age = kid.age_on(today)
+        if 10 <= age <= 11:
+            case = cases.open_case(actor, kid, _journey(today, 500)[0], policy=policy, caseworker_id=caseworker_id,
+                                   today=today)
+            for event in _journey(today, 500)[1:]:
+                cases.record_event(actor, case, event, policy=policy, today=today)
+            september = dt.date(today.year + (1 if today.month >= 3 else 0), 9, 1)
+            cases.record_event(actor, case, {"type": "phase_transfer_planned", "date": today.isoformat(),
+                                             "transfer_on": september.isoformat(), "kind": "school"},
+                               policy=policy, today=today)
+            break
 
 
 def seed_demo() -> list[str]:

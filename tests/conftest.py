@@ -312,6 +312,70 @@ def make_contact(app: Any) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def make_case(app: Any, make_child: Any) -> Callable[..., Any]:
+    """``make_case(tenant, events=[...], child=None)``: a case opened with a request (5 Jan
+    2026 unless the first event says otherwise), then the given events recorded, as of
+    ``today`` (default 27 Nov 2026). Returns the case."""
+    from core.cases import services as cases
+    from core.children.access import access_child
+    from core.timescales import TimescalePolicy
+
+    def make(tenant: Any, events: list[dict[str, Any]] | None = None, *, child: Any = None,
+             today: dt.date = dt.date(2026, 11, 27), caseworker_id: Any = None) -> Any:
+        child = child or make_child(tenant)
+        events = list(events or [])
+        first = events.pop(0) if events and events[0]["type"] == "request_received" else \
+            {"type": "request_received", "date": "2026-01-05", "requester": "parent"}
+        with in_tenant(tenant):
+            actor = system_actor(tenant)
+            case = cases.open_case(actor, access_child(actor, child.id, for_write=True), first,
+                                   policy=TimescalePolicy(), today=today, caseworker_id=caseworker_id)
+            for event in events:
+                cases.record_event(actor, case, event, policy=TimescalePolicy(), today=today)
+        return case
+
+    return make
+
+
+#: The statutory journey to an issued plan (request 5 Jan 2026), for fixtures.
+JOURNEY_TO_PLAN = [
+    {"type": "decision_to_assess_made", "date": "2026-02-10", "outcome": "assess"},
+    {"type": "advice_requested", "date": "2026-02-11", "advice": "psychological", "advice_id": "ep1"},
+    {"type": "advice_received", "date": "2026-03-20", "advice": "psychological", "advice_id": "ep1"},
+    {"type": "decision_to_issue_made", "date": "2026-04-20", "outcome": "issue"},
+    {"type": "draft_plan_served", "date": "2026-05-01"},
+    {"type": "final_plan_issued", "date": "2026-05-20"},
+]
+
+
+@pytest.fixture
+def object_graph(app: Any, make_child: Any, make_contact: Any, make_case: Any) -> Callable[..., dict[str, Any]]:
+    """Every kind of object a council holds about one child, for the isolation tests: a child
+    with a contact, a case taken to an issued plan, a document and a review meeting."""
+    from sqlalchemy import select
+
+    from core.cases.models import CaseEvent, PlanVersion, ReviewMeeting
+    from core.documents.services import store_document
+
+    def make(tenant: Any, family_name: str | None = None) -> dict[str, Any]:
+        child = make_child(tenant, **({"family_name": family_name} if family_name else {}))
+        contact = make_contact(tenant, child)
+        case = make_case(tenant, JOURNEY_TO_PLAN, child=child)
+        with in_tenant(tenant) as s:
+            doc = store_document(system_actor(tenant), child_id=child.id, case_id=case.id, kind="advice",
+                                 title="Advice", filename="advice.pdf", data=b"%PDF-1.7\n%%EOF\n", advice_id="ep1")
+            meeting = ReviewMeeting(case_id=case.id, meeting_on=dt.date(2027, 4, 20))
+            s.add(meeting)
+            s.flush()
+            version = s.execute(select(PlanVersion).where(PlanVersion.case_id == case.id, PlanVersion.state == "issued")).scalar_one()
+            event = s.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)).scalar_one()
+            ids = {"document_id": doc.id, "meeting_id": meeting.id, "version_id": version.id, "event_id": event.id}
+        return {"child": child, "child_id": child.id, "contact_id": contact.id, "case": case, "case_id": case.id, **ids}
+
+    return make
+
+
+@pytest.fixture
 def institution(app: Any) -> int:
     """A shared reference institution (loaded by the owner, as operators do)."""
     from core.institutions.models import Institution, InstitutionKind, Phase

@@ -9,7 +9,9 @@ Three walks make this hold for code not yet written:
 
 from __future__ import annotations
 
+import importlib
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,39 +29,22 @@ GLOBAL_MODELS = {
     "Institution": "DfE reference data keyed by URN, shared by every council that places children there; no personal data",
 }
 
-# Routes that need no tenant object: (endpoint, reason).
-PUBLIC_ENDPOINTS = {
-    "static": "our CSS and JS",
-    "govuk_assets": "GOV.UK Frontend fonts and images",
-    "govuk_dist": "GOV.UK Frontend CSS and JS",
-    "public.healthz": "liveness, no tenant data",
-    "public.home": "start page; a signed-in user is redirected to their own council's list",
-    "public.accessibility": "static text",
-    "public.privacy": "static text",
-    "auth.sign_in": "sign-in page of the host's council",
-    "auth.sign_in_post": "sign-in: looks users up in the host's council only",
-    "auth.sign_out": "ends this council's session only",
-    "oauth.token": "tokens: the client id names the council, looked up inside it",
-    "api-docs.openapi_json": "the API description, no data",
-    "api_docs.docs": "API documentation, no data",
-    "api_docs.problem_type": "problem type documentation, no data",
-}
 
-# Routes that show or change a council's records: how to reach tenant A's object from B.
-# ``list`` routes are checked for never showing A's children; ``object`` routes for 404.
-ISOLATION_MATRIX: dict[str, dict[str, Any]] = {
-    "children.index": {"kind": "list", "path": "/children/"},
-    "children.new": {"kind": "create", "path": "/children/new"},
-    "children.view": {"kind": "object", "path": "/children/{child_id}", "permission": "children.read"},
-    "children.activity": {"kind": "object", "path": "/children/{child_id}/activity", "permission": "audit.read"},
-    "children.edit": {"kind": "object", "path": "/children/{child_id}/edit", "post": True, "permission": "children.write"},
-    "children.new_contact": {"kind": "object", "path": "/children/{child_id}/contacts/new", "post": True,
-                             "permission": "children.write"},
-    "children.new_placement": {"kind": "object", "path": "/children/{child_id}/placements/new", "post": True,
-                               "permission": "children.write"},
-    "children_api.Children": {"kind": "api_list", "path": "/api/v1/children"},
-    "children_api.Child": {"kind": "api_object", "path": "/api/v1/children/{child_id}", "patch": True},
-}
+def _collect() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+    """Merge tests/isolation/*.py (one module per area; see its README)."""
+    public: dict[str, str] = {}
+    matrix: dict[str, dict[str, Any]] = {}
+    for path in sorted((Path(__file__).parent / "isolation").glob("*.py")):
+        module = importlib.import_module(f"tests.isolation.{path.stem}")
+        for name, table in (("PUBLIC_ENDPOINTS", public), ("ISOLATION_MATRIX", matrix)):
+            entries = getattr(module, name, {})
+            clash = set(entries) & (set(public) | set(matrix))
+            assert not clash, f"{path.name} lists endpoints another area already lists: {clash}"
+            table.update(entries)
+    return public, matrix
+
+
+PUBLIC_ENDPOINTS, ISOLATION_MATRIX = _collect()
 
 
 # ---------------------------------------------------------------------------------------
@@ -198,31 +183,46 @@ def test_every_route_is_in_the_isolation_matrix_or_the_public_allow_list(app: An
 
 ROLES = [Role.CASEWORKER, Role.TEAM_MANAGER, Role.SEND_OFFICER, Role.TENANT_ADMIN]
 OBJECT_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "object"]
+LIST_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "list"]
 
 
 @pytest.fixture
-def child_of_a(tenant_a: Any, make_child: Any, make_contact: Any) -> Any:
-    child = make_child(tenant_a, family_name="Zzalpha", upn=None)
-    make_contact(tenant_a, child)
-    return child
+def graph_a(tenant_a: Any, object_graph: Any) -> dict[str, Any]:
+    return object_graph(tenant_a, family_name="Zzalpha")
+
+
+@pytest.fixture
+def child_of_a(graph_a: dict[str, Any]) -> Any:
+    return graph_a["child"]
+
+
+MISSING = "01a21ea2-0000-7000-8000-000000000000"
+
+
+def _path(spec: dict[str, Any], ids: dict[str, Any]) -> str:
+    return spec["path"].format(**{k: v for k, v in ids.items() if k.endswith("_id")})
+
+
+def _missing_path(spec: dict[str, Any]) -> str:
+    return re.sub(r"\{[a-z_]+_id\}", MISSING, spec["path"])
 
 
 @pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
 @pytest.mark.parametrize("endpoint", OBJECT_ROUTES)
 def test_other_tenant_user_gets_404_for_tenant_a_object(orm_criterion: str, role: Role, endpoint: str, tenant_a: Any,
-                                                       tenant_b: Any, child_of_a: Any, make_user: Any, make_child: Any,
-                                                       client_for: Any) -> None:
+                                                       tenant_b: Any, graph_a: dict[str, Any], child_of_a: Any,
+                                                       make_user: Any, object_graph: Any, client_for: Any) -> None:
     spec = ISOLATION_MATRIX[endpoint]
     user_b = make_user(tenant_b, role)
     client = client_for(tenant_b, user_b)
-    # Positive control: where B's role may use the route, it answers for B's own child, so
-    # the 404 below is about the council and nothing else.
+    # Positive control: where B's role may use the route, it answers for B's own objects,
+    # so the 404 below is about the council and nothing else.
     if spec["permission"] in permissions_for_role(role):
-        own = make_child(tenant_b)
-        assert client.get(spec["path"].format(child_id=own.id)).status_code == 200
-    path = spec["path"].format(child_id=child_of_a.id)
-    missing = spec["path"].format(child_id="01a21ea2-0000-7000-8000-000000000000")
+        own = object_graph(tenant_b)
+        assert client.get(_path(spec, own)).status_code == 200
+    path = _path(spec, graph_a)
+    missing = _missing_path(spec)
     resp = client.get(path)
     assert resp.status_code == 404
     # Byte for byte the page of a child that does not exist (bar per-request nonces and
@@ -255,18 +255,26 @@ def _assert_a_untouched(tenant_a: Any, child: Any) -> None:
 @pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
 def test_other_tenant_lists_and_searches_never_show_tenant_a_children(orm_criterion: str, role: Role, tenant_a: Any,
-                                                                      tenant_b: Any, child_of_a: Any, make_child: Any,
+                                                                      tenant_b: Any, graph_a: dict[str, Any],
+                                                                      child_of_a: Any, object_graph: Any,
                                                                       make_user: Any, client_for: Any) -> None:
-    mine = make_child(tenant_b, family_name="Zzbravo")
+    mine = object_graph(tenant_b, family_name="Zzbravo")
     client = client_for(tenant_b, make_user(tenant_b, role))
-    for query in ("", "?q=Zzalpha", f"?q={child_of_a.given_name}", "?q=Zz"):
-        body = client.get(f"/children/{query}").get_data(as_text=True)
-        assert str(child_of_a.id) not in body
-        assert "Zzalpha, " not in body  # how a result row shows the name ("Family, Given")
+    for endpoint in LIST_ROUTES:
+        path = ISOLATION_MATRIX[endpoint]["path"]
+        for query in ("", "?q=Zzalpha", f"?q={child_of_a.given_name}", "?q=Zz"):
+            resp = client.get(f"{path}{query}")
+            body = resp.get_data(as_text=True)
+            assert str(child_of_a.id) not in body and str(graph_a["case_id"]) not in body, endpoint
+            assert "Zzalpha, " not in body  # how a result row shows the name ("Family, Given")
+        spec = ISOLATION_MATRIX[endpoint]
+        if spec.get("permission", "children.read") in permissions_for_role(role):
+            # Positive control: the list shows B's own object (by the id the spec names).
+            assert str(mine[spec.get("shows", "child_id")]) in client.get(path).get_data(as_text=True), endpoint
     assert "0 results for" in client.get("/children/?q=Zzalpha").get_data(as_text=True)
-    assert str(mine.id) in client.get("/children/?q=Zz").get_data(as_text=True)
 
 
+ALL_SCOPES = "children:read children:write cases:read cases:write plans:read plans:write"
 API_OBJECT_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_object"]
 API_LIST_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_list"]
 
@@ -274,21 +282,24 @@ API_LIST_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_l
 @pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
 @pytest.mark.parametrize("endpoint", API_OBJECT_ROUTES)
 def test_other_tenant_api_client_gets_404_for_tenant_a_object(orm_criterion: str, endpoint: str, tenant_a: Any,
-                                                             tenant_b: Any, child_of_a: Any, api_token: Any, app: Any,
-                                                             make_child: Any) -> None:
+                                                             tenant_b: Any, graph_a: dict[str, Any], child_of_a: Any,
+                                                             api_token: Any, app: Any, object_graph: Any) -> None:
     spec = ISOLATION_MATRIX[endpoint]
-    token_b = api_token(tenant_b, "children:read children:write")
+    token_b = api_token(tenant_b, ALL_SCOPES)
     c = app.test_client()
-    own = make_child(tenant_b)
-    assert c.get(spec["path"].format(child_id=own.id), headers=bearer(token_b)).status_code == 200
-    path = spec["path"].format(child_id=child_of_a.id)
+    own = object_graph(tenant_b)
+    assert c.get(_path(spec, own), headers=bearer(token_b)).status_code == 200
+    path = _path(spec, graph_a)
     found = c.get(path, headers=bearer(token_b))
-    missing = c.get(spec["path"].format(child_id="01a21ea2-0000-7000-8000-000000000000"), headers=bearer(token_b))
+    missing = c.get(_missing_path(spec), headers=bearer(token_b))
     assert found.status_code == missing.status_code == 404
     strip = lambda body: {k: v for k, v in body.items() if k != "request_id"}  # noqa: E731
     assert strip(found.get_json()) == strip(missing.get_json())
     if spec.get("patch"):
         resp = c.patch(path, json={"given_name": "Leaked"}, headers=bearer(token_b))
+        assert resp.status_code == 404
+    if spec.get("post_json"):
+        resp = c.post(path, json=spec.get("body", {}), headers=bearer(token_b))
         assert resp.status_code == 404
     _assert_a_untouched(tenant_a, child_of_a)
 
@@ -296,17 +307,20 @@ def test_other_tenant_api_client_gets_404_for_tenant_a_object(orm_criterion: str
 @pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
 @pytest.mark.parametrize("endpoint", API_LIST_ROUTES)
 def test_other_tenant_api_client_never_lists_tenant_a_children(orm_criterion: str, endpoint: str, tenant_a: Any,
-                                                              tenant_b: Any, child_of_a: Any, api_token: Any, app: Any,
-                                                              make_child: Any) -> None:
-    path = ISOLATION_MATRIX[endpoint]["path"]
-    token_b = api_token(tenant_b, "children:read")
-    own = make_child(tenant_b, family_name="Zzbravo")
+                                                              tenant_b: Any, graph_a: dict[str, Any], child_of_a: Any,
+                                                              api_token: Any, app: Any, object_graph: Any) -> None:
+    spec = ISOLATION_MATRIX[endpoint]
+    token_b = api_token(tenant_b, ALL_SCOPES)
+    own = object_graph(tenant_b, family_name="Zzbravo")
     c = app.test_client()
-    for query in ("", "?q=Zzalpha", f"?q={child_of_a.given_name}", "?limit=200"):
-        resp = c.get(f"{path}{query}", headers=bearer(token_b))
-        assert resp.status_code == 200
-        assert str(child_of_a.id) not in {i["id"] for i in resp.get_json()["items"]}
-    assert str(own.id) in {i["id"] for i in c.get(f"{path}?q=Zz", headers=bearer(token_b)).get_json()["items"]}
+    for query in spec.get("queries", ["", "?limit=200"]):
+        resp = c.get(f"{spec['path']}{query.format(given_name=child_of_a.given_name)}", headers=bearer(token_b))
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_data(as_text=True)
+        assert str(child_of_a.id) not in body and str(graph_a["case_id"]) not in body
+    # Positive control: B's own object is listed.
+    listed = c.get(f"{spec['path']}?limit=200", headers=bearer(token_b)).get_data(as_text=True)
+    assert str(own[spec.get("shows", "child_id")]) in listed
 
 
 def test_a_token_is_refused_on_another_councils_host(tenant_a: Any, tenant_b: Any, api_token: Any, app: Any) -> None:

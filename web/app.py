@@ -25,6 +25,7 @@ from core.config import Settings, SettingsError, load_settings
 from core.db import db, derive_urls
 from core.jobs import configure_jobs
 from core.logs import bind_log_context, configure_logging, reset_log_context
+from core.storage import LocalStorage, configure_storage
 from core.permissions import permissions_for_role
 from core.tenancy import enter_tenant, exit_tenant
 from core.users.sessions import resume_session
@@ -70,7 +71,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_absolute_hours),
         # CSRF tokens live as long as the sign-in session they belong to.
         WTF_CSRF_TIME_LIMIT=settings.session_absolute_hours * 3600,
-        MAX_CONTENT_LENGTH=1024 * 1024,
+        # Uploads (documents.MAX_BYTES plus the form around them); API JSON bodies have their
+        # own, smaller limit (web.api.body).
+        MAX_CONTENT_LENGTH=21 * 1024 * 1024,
         JSON_SORT_KEYS=False,
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_STRATEGY="moving-window",
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     urls = derive_urls(settings.database_url, settings.secret_key)
     db.configure(urls)
     configure_jobs(settings.redis_url)
+    # TODO(#5): S3 with SSE-KMS in production; a local folder is the embedded default.
+    configure_storage(LocalStorage(settings.var_dir / "documents"))
 
     # 4. WSGI middleware: proxies first (they fix the host), then the /t/<slug>/ prefix.
     app.wsgi_app = TenantPathMiddleware(app.wsgi_app)  # type: ignore[method-assign]
@@ -119,27 +124,34 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _register_request_hooks(app)
 
     # 8. blueprints
+    from web.api.cases.routes import blp as cases_api
     from web.api.children.routes import blp as children_api
     from web.api.docs import bp as api_docs
     from web.api.oauth import bp as oauth_bp
+    from web.api.timescales import blp as timescales_api
     from web.ui.auth import bp as auth_bp
+    from web.ui.calculator import bp as calculator_ui
+    from web.ui.cases import bp as cases_ui
     from web.ui.children import bp as children_ui
+    from web.ui.plans import bp as plans_ui
     from web.ui.public import bp as public_bp
+    from web.ui.reviews import bp as reviews_ui
 
     # flask-smorest registers ERROR_SCHEMA (ProblemSchema) as the "Problem" component.
     api.spec.components.response("PROBLEM", {
         "description": "An RFC 9457 problem",
         "content": {"application/problem+json": {"schema": "Problem"}},
     })
-    api.register_blueprint(children_api)
+    for api_blueprint in (children_api, cases_api, timescales_api):
+        api.register_blueprint(api_blueprint)
+        csrf.exempt(api_blueprint)  # bearer tokens, not cookies: no cross-site request to forge
     api.spec.components.security_scheme("oauth2", {
         "type": "oauth2",
         "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": _scope_docs()}},
     })
-    for bp in (public_bp, auth_bp, children_ui, oauth_bp, api_docs):
+    for bp in (public_bp, auth_bp, children_ui, cases_ui, plans_ui, reviews_ui, calculator_ui, oauth_bp, api_docs):
         app.register_blueprint(bp)
     csrf.exempt(oauth_bp)
-    csrf.exempt(children_api)
     _register_assets(app, settings)
 
     # 9. errors

@@ -1,19 +1,23 @@
 """Every page of the service in headless Chromium: what it shows, axe-core finds no WCAG 2.2 AA
 or best-practice violation, and a full-page screenshot lands in artifacts/screens/.
 
-``PAGES`` is the page list. ``test_every_html_page_has_a_browser_test`` walks the served
-app's URL map, so a new page without an entry here fails CI.
+``PAGES`` is this module's page list; other areas keep theirs in their own
+``tests/browser/test_*.py`` module (``PAGES`` and ``NOT_PAGES``), and
+``test_every_html_page_has_a_browser_test`` walks the served app's URL map against all of
+them, so a new page without a browser test fails CI.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import random
 import re
 import string
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -353,30 +357,44 @@ NOT_PAGES = {
 }
 
 
+def _all_page_lists() -> tuple[list[PageCase], dict[str, str]]:
+    """PAGES and NOT_PAGES of every tests/browser/test_*.py module: each area keeps its own
+    page list in its own module, and this walk sees them all."""
+    pages: list[PageCase] = []
+    not_pages: dict[str, str] = {}
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(f"tests.browser.{path.stem}")
+        pages.extend(getattr(module, "PAGES", []))
+        not_pages.update(getattr(module, "NOT_PAGES", {}))
+    return pages, not_pages
+
+
 @pytest.mark.browser
 def test_every_html_page_has_a_browser_test(live_server: LiveServer) -> None:
+    all_pages, not_pages = _all_page_lists()
     rules = live_server.url_rules()
     endpoints = {r["endpoint"] for r in rules}
     get_endpoints = {r["endpoint"] for r in rules if "GET" in r["methods"]}
     assert "children.index" in get_endpoints, "the URL map looks wrong"
     adapter = Map([Rule(r["rule"], endpoint=r["endpoint"], methods=r["methods"]) for r in rules]).bind("127.0.0.1")
     covered: dict[str, list[str]] = {}
-    for case in PAGES:
+    for case in all_pages:
         if case.status == 404:
             continue  # a deliberate "not found" page covers no route
-        path = urlsplit(case.path.format(child=uuid.uuid4())).path
+        # Any {placeholder} (a child's, a case's id ...) stands for an id.
+        path = urlsplit(re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), case.path)).path
         path = re.sub(r"^/t/[a-z][a-z0-9-]*[a-z0-9](?=/)", "", path)  # the tenant prefix (web.middleware)
         try:
             endpoint, _ = adapter.match(path, method="GET")
         except NotFound:
             pytest.fail(f"{case.name}: {case.path} matches no route of the app")
         covered.setdefault(str(endpoint), []).append(case.name)
-    stale = set(NOT_PAGES) - endpoints
+    stale = set(not_pages) - endpoints
     assert not stale, f"NOT_PAGES names endpoints the app no longer has: {sorted(stale)}"
-    missing = get_endpoints - set(NOT_PAGES) - set(covered)
+    missing = get_endpoints - set(not_pages) - set(covered)
     assert not missing, (
-        f"GET routes with no browser test: {sorted(missing)}. Add a PageCase to PAGES in {__file__} "
-        "(or, if the route serves no HTML, add it to NOT_PAGES with the reason)."
+        f"GET routes with no browser test: {sorted(missing)}. Add a PageCase to a PAGES list in tests/browser/ "
+        "(or, if the route serves no HTML, add it to a NOT_PAGES table with the reason)."
     )
 
 

@@ -18,10 +18,15 @@ from webargs.core import is_json
 
 from web.api.problems import problem
 
+#: API writes are small structured records; files go through the documents endpoints.
+MAX_JSON_BYTES = 1024 * 1024
+
 
 def body_problem() -> Any | None:
     """The problem response for an unusable request body, or ``None``. An empty body is left
     to the operation's own validation (a missing required field is a 422 naming it)."""
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        return problem("payload-too-large", detail=f"Send at most {MAX_JSON_BYTES // 1024} KB of JSON")
     data = request.get_data(cache=True)
     if not data:
         return None

@@ -1,0 +1,7 @@
+"""Caseworker pages: reviews (issue #3). Routes are added here; the blueprint is registered by web.app."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("reviews", __name__)
