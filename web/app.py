@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api.children.routes import blp as children_api
     from web.api.docs import bp as api_docs
     from web.api.oauth import bp as oauth_bp
+    from web.api.plans.routes import blp as plans_api
     from web.api.timescales import blp as timescales_api
     from web.ui.auth import bp as auth_bp
     from web.ui.calculator import bp as calculator_ui
@@ -142,7 +143,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "description": "An RFC 9457 problem",
         "content": {"application/problem+json": {"schema": "Problem"}},
     })
-    for api_blueprint in (children_api, cases_api, timescales_api):
+    for api_blueprint in (children_api, cases_api, plans_api, timescales_api):
         api.register_blueprint(api_blueprint)
         csrf.exempt(api_blueprint)  # bearer tokens, not cookies: no cross-site request to forge
     api.spec.components.security_scheme("oauth2", {
