@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
-# Endpoints that never need a tenant, a user or the database.
-_STATIC_ENDPOINTS = frozenset({"static", "govuk_assets", "govuk_dist", "public.healthz"})
+# Endpoints that never need a tenant, a user or the database (the deadline calculator is
+# public and stores nothing: on any host it must not touch the database at all).
+_STATIC_ENDPOINTS = frozenset({"static", "govuk_assets", "govuk_dist", "public.healthz", "timescales_api.calculate"})
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:

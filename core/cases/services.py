@@ -196,7 +196,11 @@ def record_event(actor: Actor, case: Case, event: Mapping[str, Any], *, policy: 
 
 def open_case(actor: Actor, child: Child, first_event: Mapping[str, Any], *, policy: TimescalePolicy,
               caseworker_id: uuid.UUID | None = None, today: dt.date | None = None) -> Case:
-    """Open a case for ``child`` (already accessed for write) with its first event."""
+    """Open a case for ``child`` (already accessed) with its first event.
+
+    The child's record itself is not changed, so reading it is enough; the actor needs
+    ``cases.write``.
+    """
     _require(actor, permissions.CASES_WRITE)
     today = today or clock.today()
     new = _normalise(first_event, None)
@@ -311,7 +315,8 @@ def list_cases_page(actor: Actor, flt: CaseFilter, *, after: uuid.UUID | None, l
                     today: dt.date | None = None) -> tuple[list[Case], uuid.UUID | None]:
     """Cases in creation order, keyset-paginated (the API)."""
     _require(actor, permissions.CASES_READ)
-    stmt = _filtered(select(Case), flt, today or clock.today()).order_by(Case.id).limit(limit + 1)
+    stmt = (_filtered(select(Case), flt, today or clock.today()).order_by(Case.id).limit(limit + 1)
+            .options(selectinload(Case.events)))  # the API shows every case's events
     if after is not None:
         stmt = stmt.where(Case.id > after)
     rows = list(db.session.execute(stmt).scalars())

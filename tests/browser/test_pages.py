@@ -354,6 +354,9 @@ NOT_PAGES = {
     "api-docs.openapi_json": "the OpenAPI document (JSON); its HTML rendering is api_docs.docs",
     "children_api.Children": "JSON API (tests/web/api)",
     "children_api.Child": "JSON API (tests/web/api)",
+    "cases_api.Cases": "JSON API (tests/web/api)",
+    "cases_api.Case": "JSON API (tests/web/api)",
+    "cases_api.CaseEvents": "JSON API (tests/web/api)",
 }
 
 
