@@ -14,7 +14,7 @@ from core import db_roles
 from core.db import db
 from migrations import runner
 from tenants.cli import clients_cli, tenants_cli
-from tenants.maintenance import MAINTENANCE_JOBS, fan_out
+from tenants.maintenance import MAINTENANCE_FAN_OUTS, MAINTENANCE_JOBS, fan_out
 
 
 def _urls():  # type: ignore[no-untyped-def]
@@ -94,12 +94,56 @@ maintenance_cli = AppGroup("maintenance", help="Cross-council maintenance jobs."
 
 
 @maintenance_cli.command("run")
-@click.argument("name", type=click.Choice(sorted(MAINTENANCE_JOBS)))
+@click.argument("name", type=click.Choice(sorted([*MAINTENANCE_JOBS, *MAINTENANCE_FAN_OUTS])))
 def maintenance_run(name: str) -> None:
     """Queue job NAME once per active council (or run them now, without Redis)."""
+    if name in MAINTENANCE_FAN_OUTS:  # fan-outs that pass each council more than its id
+        click.echo(json.dumps({"job": name, "councils": MAINTENANCE_FAN_OUTS[name]()}))
+        return
     module, _, attr = MAINTENANCE_JOBS[name].rpartition(".")
     job = getattr(importlib.import_module(module), attr)
     click.echo(json.dumps({"job": name, "councils": fan_out(job)}))
+
+
+@click.command("scheduler")
+@click.option("--at", "at_", default="06:30", show_default=True, envvar="SENDBRIDGE_REMINDERS_AT",
+              help="Time of day (Europe/London) to send deadline reminders; env SENDBRIDGE_REMINDERS_AT")
+@click.option("--once", is_flag=True, help="Check once (run what is due now) and exit")
+def scheduler(at_: str, once: bool) -> None:
+    """Run the daily scheduler: every minute, start what is due (deadline reminders at --at).
+
+    With REDIS_URL a per-day lock key makes sure only one scheduler runs each day's reminders;
+    the reminder jobs themselves go to the rq queues as JSON (core/scheduler.py says why this
+    is not rq's pickle-based CronScheduler).
+    """
+    import datetime as dt
+
+    from redis import Redis
+
+    from core.scheduler import DailyTask, Scheduler, parse_time_of_day, run_forever
+    from tenants.maintenance import fan_out_reminders
+
+    try:
+        at = parse_time_of_day(at_)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    settings = current_app.config["SENDBRIDGE_SETTINGS"]
+    locks = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    if locks is None:
+        click.echo("REDIS_URL is not set: reminders run in this process, and only one scheduler may run", err=True)
+
+    def send_reminders() -> None:
+        click.echo(json.dumps({"job": "send-reminders", "councils": fan_out_reminders()}))
+
+    runner = Scheduler([DailyTask("send-reminders", at, send_reminders)], locks=locks)
+    if once:
+        click.echo(json.dumps({"ran": runner.run_pending(dt.datetime.now(dt.timezone.utc))}))
+        return
+    click.echo(f"scheduler: reminders daily at {at.strftime('%H:%M')} Europe/London")
+    try:
+        run_forever(runner)
+    except KeyboardInterrupt:
+        pass
 
 
 @click.command("settings")
@@ -121,5 +165,5 @@ def check() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, demo_cli, tenants_cli, clients_cli, maintenance_cli, worker, show_settings, check):
+    for command in (db_cli, demo_cli, tenants_cli, clients_cli, maintenance_cli, worker, scheduler, show_settings, check):
         app.cli.add_command(command)

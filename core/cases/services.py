@@ -145,7 +145,8 @@ def _refresh(case: Case, events: list[dict[str, Any]], deadlines: list[Deadline]
         CaseDeadline(
             case_id=case.id, key=d.key, ref=d.ref, due=d.due, last_day=d.last_compliant_day, comparison=d.comparison,
             statutory=d.statutory, status=d.status, citation=d.citation[:200], label=d.label[:300], met_on=d.met_on,
-            exception=d.exception, provisional=d.provisional, computed_on=today,
+            # The api-v1 form: JSON with ISO dates (the engine's own dict holds date objects).
+            exception=d.to_dict().get("exception"), provisional=d.provisional, computed_on=today,
         )
         for d in deadlines
     ])

@@ -249,3 +249,14 @@ def test_the_database_refuses_to_change_an_issued_plan(tenant_a: Any, opened: An
     session.rollback()
     with in_tenant(tenant_a) as s:
         assert s.execute(select(func.count()).select_from(PlanVersion).where(PlanVersion.case_id == opened.id)).scalar_one() == 2
+
+
+def test_a_recorded_exception_is_stored_with_the_deadline_it_suspends(tenant_a: Any, opened: Any) -> None:
+    with in_tenant(tenant_a):
+        actor = system_actor(tenant_a)
+        services.record_event(actor, access_case(actor, opened.id, for_write=True),
+                              ev("exception_recorded", "2026-03-01", code="absent_from_area", to="2026-03-20",
+                                 affects=["final_plan_issued"], **{"from": "2026-02-01"}), policy=POLICY, today=TODAY)
+    stored = _deadlines(tenant_a, opened)["final_plan_issued"]
+    assert stored.status == "suspended"
+    assert stored.exception["code"] == "absent_from_area" and stored.exception["from"] == "2026-02-01"
