@@ -10,6 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 
 from core import permissions
 from core.audit import services as audit
+from core.cases.services import cases_of_child
 from core.children import services
 from core.children.access import access_child
 from core.children.models import Relationship, Sex
@@ -82,6 +83,7 @@ def view(child_id: str):  # type: ignore[no-untyped-def]
     return render_template(
         "children/view.html", title=child.full_name, child=child, today=dt.date.today(), can_write=_can_write(),
         can_audit=actor.can(permissions.AUDIT_READ), sex_labels=dict(SEX_ITEMS),
+        ehc_cases=cases_of_child(actor, child) if actor.can(permissions.CASES_READ) else None,
     )
 
 
