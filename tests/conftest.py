@@ -358,9 +358,16 @@ def object_graph(app: Any, make_child: Any, make_contact: Any, make_case: Any) -
     from core.documents.services import store_document
 
     def make(tenant: Any, family_name: str | None = None) -> dict[str, Any]:
+        from core import clock
+
         child = make_child(tenant, **({"family_name": family_name} if family_name else {}))
         contact = make_contact(tenant, child)
-        case = make_case(tenant, JOURNEY_TO_PLAN, child=child)
+        # A move next September, so the phase-transfer cohort lists this case too.
+        today = clock.today()
+        september = dt.date(today.year + (1 if today.month >= 9 else 0), 9, 1)
+        transfer = {"type": "phase_transfer_planned", "date": "2026-06-01", "transfer_on": september.isoformat(),
+                    "kind": "school"}
+        case = make_case(tenant, [*JOURNEY_TO_PLAN, transfer], child=child)
         with in_tenant(tenant) as s:
             doc = store_document(system_actor(tenant), child_id=child.id, case_id=case.id, kind="advice",
                                  title="Advice", filename="advice.pdf", data=b"%PDF-1.7\n%%EOF\n", advice_id="ep1")

@@ -22,6 +22,7 @@ from core.audit import services as audit
 from core.cases.models import Case, CaseDeadline, CaseEvent
 from core.cases.workflow import OPENING_EVENTS, STAGES, WorkflowRefusal, check_next_event, derive_state
 from core.children.models import Child
+from core.children.services import matching_child_ids
 from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.plans.services import on_case_event
@@ -195,18 +196,39 @@ def record_event(actor: Actor, case: Case, event: Mapping[str, Any], *, policy: 
     return row
 
 
+#: Stages in which a case is still being worked: a child has at most one such case. A case
+#: that ended with a refusal (not_assessing, not_issuing) does not block a new request, which
+#: the family may make at any time (CFA 2014 s36); ceased and transferred cases are over.
+ACTIVE_STAGES = ("request", "assessment", "drafting", "draft", "plan", "review", "amendment", "reassessment")
+
+
+def active_case_of(child: Child) -> Case | None:
+    return db.session.execute(
+        select(Case).where(Case.child_id == child.id, Case.stage.in_(ACTIVE_STAGES)).limit(1)).scalar_one_or_none()
+
+
 def open_case(actor: Actor, child: Child, first_event: Mapping[str, Any], *, policy: TimescalePolicy,
               caseworker_id: uuid.UUID | None = None, today: dt.date | None = None) -> Case:
     """Open a case for ``child`` (already accessed) with its first event.
 
     The child's record itself is not changed, so reading it is enough; the actor needs
-    ``cases.write``.
+    ``cases.write``. A child has at most one active case (:data:`ACTIVE_STAGES`): a second is
+    a :class:`Conflict` (steps belong on the open case; a plan holder's new request is a
+    request for re-assessment).
     """
     _require(actor, permissions.CASES_WRITE)
     today = today or clock.today()
     new = _normalise(first_event, None)
     if new["type"] not in OPENING_EVENTS:
-        raise Conflict("A case starts with the request for an assessment (request_received)", field="type")
+        raise Conflict("A case starts with the request for an assessment (request_received) or, in the council "
+                       "receiving a plan, with the plan's transfer (plan_transferred)", field="type")
+    # Two people opening a case for one child at once must not both succeed: hold the
+    # child's row until this transaction ends (PostgreSQL; SQLite has one writer anyway).
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Child.id).where(Child.id == child.id).with_for_update())
+    if active_case_of(child) is not None:
+        raise Conflict(f"{child.full_name} already has an open EHC case: record new steps on that case. A new case "
+                       "can start once it has ended or moved to another council", field="child_id")
     if caseworker_id is not None:
         _check_caseworker(caseworker_id)
     case = Case(child_id=child.id, caseworker_id=caseworker_id, opened_on=dt.date.fromisoformat(new["date"]),
@@ -247,6 +269,8 @@ def assignable_staff() -> list[User]:
 
 @dataclass(frozen=True)
 class CaseFilter:
+    #: The child's name words, or a UPN, ULN or NHS number.
+    q: str | None = None
     stage: str | None = None
     caseworker_id: uuid.UUID | None = None
     #: ``unassigned`` to find cases with no caseworker.
@@ -263,6 +287,8 @@ DUE_FILTERS = ("overdue", "this_week", "four_weeks")
 
 
 def _filtered(stmt: Select[Any], flt: CaseFilter, today: dt.date) -> Select[Any]:
+    if flt.q and flt.q.strip():
+        stmt = stmt.where(Case.child_id.in_(matching_child_ids(flt.q)))
     if flt.stage:
         if flt.stage not in STAGES:
             raise ValidationFailed({"stage": [f"Choose one of: {', '.join(STAGES)}"]})
@@ -327,14 +353,16 @@ def list_cases_page(actor: Actor, flt: CaseFilter, *, after: uuid.UUID | None, l
     return rows, (rows[-1].id if more and rows else None)
 
 
-def caseload_counts(actor: Actor, *, caseworker_id: uuid.UUID | None = None, today: dt.date | None = None) -> dict[str, int]:
-    """How many cases are overdue, due this week, and open at all (for the caseload tabs)."""
+def caseload_counts(actor: Actor, *, caseworker_id: uuid.UUID | None = None, unassigned: bool = False,
+                    today: dt.date | None = None) -> dict[str, int]:
+    """How many cases are overdue, due this week, and open at all (for the caseload tabs),
+    for one caseworker, for nobody (``unassigned``), or for the whole council."""
     _require(actor, permissions.CASES_READ)
     today = today or clock.today()
-    base = CaseFilter(caseworker_id=caseworker_id)
+    base = CaseFilter(caseworker_id=caseworker_id, unassigned=unassigned)
     counts = {}
     for due in ("overdue", "this_week"):
-        flt = CaseFilter(caseworker_id=caseworker_id, due=due)
+        flt = CaseFilter(caseworker_id=caseworker_id, unassigned=unassigned, due=due)
         counts[due] = db.session.execute(_filtered(select(func.count()).select_from(Case), flt, today)).scalar_one()
     counts["all"] = db.session.execute(
         _filtered(select(func.count()).select_from(Case), base, today)

@@ -20,8 +20,11 @@ from core.timescales import apply_corrections
 from core.timescales.events import parse_date
 
 #: Events that may open a case. A request (or a child brought to the council's attention,
-#: s24) starts the EHC needs assessment clocks (regs 5, 10, 13).
-OPENING_EVENTS = frozenset({"request_received"})
+#: s24) starts the EHC needs assessment clocks (regs 5, 10, 13). ``plan_transferred`` opens
+#: the *receiving* council's case: from the transfer the plan is treated as made by the new
+#: council on its original date (reg 15(3)), and the new council's clocks start (15(4)-(5)).
+#: The sending council's side of a transfer is the transfers resource (issue #6).
+OPENING_EVENTS = frozenset({"request_received", "plan_transferred"})
 
 
 class WorkflowRefusal(Exception):
@@ -43,6 +46,7 @@ class CaseState:
     draft_served_on: dt.date | None = None
     plan_issued_on: dt.date | None = None
     ceased_on: dt.date | None = None
+    #: Set when the plan leaves for another council (the transfers service, issue #6).
     transferred_out_on: dt.date | None = None
     meetings_held: list[dt.date] = field(default_factory=list)
     last_review_decision: str | None = None
@@ -57,6 +61,9 @@ class CaseState:
     decision_letters: list[tuple[str, dt.date]] = field(default_factory=list)
     appeals_registered: int = 0
     mediation_requested: bool = False
+    mediation_agreements: int = 0
+    health_body_aware: bool = False
+    transferred_in: bool = False
     move_notified: bool = False
     last_event_on: dt.date | None = None
 
@@ -117,6 +124,11 @@ def _apply(state: CaseState, event: Mapping[str, Any]) -> None:
     state.last_event_on = max(state.last_event_on or day, day)
     if kind == "request_received" and state.opened_on is None:
         state.opened_on = day
+    elif kind == "plan_transferred" and state.opened_on is None:
+        state.opened_on = day
+        state.transferred_in = True
+        made = event.get("plan_made_on")
+        state.plan_issued_on = parse_date(made) if made else day
     elif kind == "decision_to_assess_made":
         state.assess_decision = event.get("outcome")
     elif kind == "decision_to_issue_made":
@@ -155,8 +167,10 @@ def _apply(state: CaseState, event: Mapping[str, Any]) -> None:
         state.appeals_registered += 1
     elif kind == "move_notified":
         state.move_notified = True
-    elif kind == "plan_transferred":
-        state.transferred_out_on = day
+    elif kind == "mediation_agreement_made":
+        state.mediation_agreements += 1
+    elif kind == "health_body_aware_of_move":
+        state.health_body_aware = True
     elif kind == "plan_ceased":
         state.ceased_on = day
 
@@ -353,6 +367,14 @@ def _move_step(state: CaseState, new: Mapping[str, Any], day: dt.date) -> None:
     _need(state.has_plan, "Only an issued plan transfers between councils")
 
 
+def _after(flag: str, what: str, missing: str) -> Any:
+    """A step that answers an earlier one (a notification after the move, an action after an
+    agreement): it cannot come first."""
+    def rule(state: CaseState, new: Mapping[str, Any], day: dt.date) -> None:
+        _need(bool(getattr(state, flag)), f"{what} follows {missing}: record that first")
+    return rule
+
+
 _RULES: dict[str, Any] = {
     "decision_to_assess_made": _decision_to_assess,
     "advice_requested": _advice_requested,
@@ -389,4 +411,15 @@ _RULES: dict[str, Any] = {
     "plan_ceased": _plan_ceased,
     "move_notified": _move_step,
     "health_body_aware_of_move": _move_step,
+    # Reg 15(4): the new council's letter follows the transfer that put the plan in its hands.
+    "new_la_notification_sent": _after("transferred_in", "The new council's letter to the family",
+                                       "the plan's transfer to this council"),
+    # Reg 16: the old health body's notice follows its becoming aware of the move.
+    "health_body_notified": _after("health_body_aware", "Telling the new health body",
+                                   "the old health body becoming aware of the move"),
+    # Reg 42: what an agreement requires follows the agreement.
+    "mediation_agreement_actioned": _after("mediation_agreements", "Acting on a mediation agreement",
+                                           "the mediation agreement"),
+    "mediation_agreement_la_notified": _after("mediation_agreements", "Telling the council of a mediation agreement",
+                                              "the mediation agreement"),
 }

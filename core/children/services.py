@@ -300,6 +300,12 @@ def _filtered(stmt: Select[Any], flt: ChildFilter) -> Select[Any]:
     return stmt
 
 
+def matching_child_ids(q: str) -> Select[Any]:
+    """``SELECT child.id`` for a search box: name words, or a UPN, ULN or NHS number (the same
+    matching as the children list), for other areas' lists to filter by child."""
+    return _filtered(select(Child.id), ChildFilter(q=q))
+
+
 def list_children_page(actor: Actor, flt: ChildFilter, *, after: uuid.UUID | None, limit: int) -> tuple[list[Child], uuid.UUID | None]:
     """Children in creation order (ids are UUIDv7), keyset-paginated for the API.
 
@@ -358,6 +364,6 @@ def current_placements(child: Child, on: dt.date | None = None) -> list[Placemen
 
 __all__ = [
     "ChildFilter", "add_contact", "add_placement", "create_child", "current_placements", "current_setting_names",
-    "find_children",
+    "find_children", "matching_child_ids",
     "list_children_page", "update_child", "validate_child", "validate_contact",
 ]

@@ -42,3 +42,17 @@ def record_sign_in(user_id: uuid.UUID) -> User | None:
         return None
     user.last_signed_in_at = utcnow()
     return user
+
+
+def staff_names(ids: list[str]) -> dict[str, str]:
+    """Display names of staff by id (as strings), former staff included: a case's history
+    names whoever recorded each step, whether or not they still work here."""
+    wanted = set()
+    for raw in ids:
+        try:
+            wanted.add(uuid.UUID(raw))
+        except (ValueError, TypeError):
+            continue
+    if not wanted:
+        return {}
+    return {str(u.id): u.display_name for u in db.session.execute(select(User).where(User.id.in_(wanted))).scalars()}

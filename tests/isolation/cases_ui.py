@@ -6,11 +6,8 @@ PUBLIC_ENDPOINTS = {
 
 ISOLATION_MATRIX = {
     "cases.index": {"kind": "list", "path": "/cases/", "permission": "cases.read", "shows": "case_id"},
-    # The cohort lists only cases with a phase transfer planned, which object_graph does not
-    # make, so the generic positive control cannot run here (permission None skips it). Its
-    # real leak test, with transfers in both councils and the ORM criterion on and off, is
-    # tests/web/ui/test_case_pages.py::test_the_transfer_cohort_never_shows_another_councils_cases.
-    "cases.transfers": {"kind": "list", "path": "/cases/transfers", "permission": None, "shows": "case_id"},
+    # object_graph plans a move for the coming September, so the cohort lists B's own case.
+    "cases.transfers": {"kind": "list", "path": "/cases/transfers", "permission": "cases.read", "shows": "case_id"},
     "cases.new": {"kind": "object", "path": "/cases/children/{child_id}/new", "post": True,
                   "permission": "cases.write"},
     "cases.view": {"kind": "object", "path": "/cases/{case_id}", "permission": "cases.read"},

@@ -23,7 +23,7 @@ from core import clock, permissions
 from core.cases.access import access_case
 from core.cases.models import Case, CaseEvent
 from core.cases.services import (
-    DUE_FILTERS, CaseFilter, assign_caseworker, assignable_staff, caseload_counts, cases_of_child, deadlines_of,
+    DUE_FILTERS, CaseFilter, active_case_of, assign_caseworker, assignable_staff, caseload_counts, deadlines_of,
     event_rows, find_cases, open_case, policy_from_settings, record_event,
 )
 from core.cases.workflow import STAGES, WorkflowRefusal, check_next_event, derive_state
@@ -32,6 +32,7 @@ from core.documents.services import documents_of_case, store_document
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.timescales import EVENT_TYPES, RULES, Deadline, TimescalePolicy, apply_corrections
 from core.users.models import Role, User
+from core.users.services import staff_names
 from web.context import current_actor, current_user, require_tenant
 from web.ui import event_forms as words
 from web.ui.forms import FormErrors, date_items, date_parts, parse_date, text
@@ -104,7 +105,10 @@ def index():  # type: ignore[no-untyped-def]
     errors = FormErrors()
     stage = request.args.get("stage", "").strip()
     due = request.args.get("due", "").strip()
+    q = request.args.get("q", "").strip()
     who = request.args.get("caseworker")
+    if len(q) > 100:
+        errors.add("q", "Search for 100 characters or fewer")
     if stage and stage not in STAGES:
         errors.add("stage", "Select a stage from the list")
     if due and due not in DUE_FILTERS:
@@ -136,10 +140,10 @@ def index():  # type: ignore[no-untyped-def]
     total = 0
     counts: dict[str, int] = {}
     if not errors:
-        flt = CaseFilter(stage=stage or None, caseworker_id=caseworker_id, unassigned=who == "unassigned",
+        flt = CaseFilter(q=q or None, stage=stage or None, caseworker_id=caseworker_id, unassigned=who == "unassigned",
                          due=due or None)
         found, total = find_cases(actor, flt, page=page, per_page=PER_PAGE, today=today)
-        counts = caseload_counts(actor, caseworker_id=caseworker_id, today=today)
+        counts = caseload_counts(actor, caseworker_id=caseworker_id, unassigned=who == "unassigned", today=today)
         for case in found:
             tag, cls = _due_tag(case.next_due, today)
             rows.append({
@@ -151,13 +155,13 @@ def index():  # type: ignore[no-untyped-def]
                 "tag": tag, "tag_class": cls,
             })
     pages = max(math.ceil(total / PER_PAGE), 1)
-    filters = {k: v for k, v in (("stage", stage), ("caseworker", who), ("due", due)) if v}
-    scope = {"mine": "Your cases", "all": "All cases", "unassigned": "All cases"}.get(
+    filters = {k: v for k, v in (("q", q), ("stage", stage), ("caseworker", who), ("due", due)) if v}
+    scope = {"mine": "Your cases", "all": "All cases", "unassigned": "Cases with no caseworker"}.get(
         who, f"{staff_by_id[who].display_name}'s cases" if who in staff_by_id else "All cases")
     return render_template(
         "cases/index.html", title="EHC cases", rows=rows, total=total, page=page, pages=pages, errors=errors,
-        error_list=errors.summary(order=["stage", "caseworker", "due"]), counts=counts, scope=scope,
-        stage=stage, due=due, who=who, filters=filters, fallback=fallback, staff=staff, holds_cases=holds_cases,
+        error_list=errors.summary(order=["q", "stage", "caseworker", "due"]), counts=counts, scope=scope,
+        stage=stage, due=due, who=who, q=q, filters=filters, fallback=fallback, staff=staff, holds_cases=holds_cases,
         stages=[(s, words.STAGE_TEXT[s]) for s in STAGES], due_items=list(DUE_TEXT.items()),
     ), (400 if errors else 200)
 
@@ -219,20 +223,23 @@ def transfers():  # type: ignore[no-untyped-def]
 # Opening a case
 
 
-def _open_cases(actor: Any, child: Any) -> list[Case]:
-    return [c for c in cases_of_child(actor, child) if c.stage not in words.CLOSED_STAGES]
+def _open_cases(child: Any) -> list[Case]:
+    """The child's active case, if any, to link to (the service itself refuses a second)."""
+    active = active_case_of(child)
+    return [active] if active is not None else []
 
 
 @bp.route("/children/<child_id>/new", methods=["GET", "POST"])
 def new(child_id: str):  # type: ignore[no-untyped-def]
     actor = current_actor()
-    # The object first: another council's child is the same 404 as a missing one.
-    child = access_child(actor, child_id, for_write=True)
+    # The object first: another council's child is the same 404 as a missing one. Opening a
+    # case does not change the child's record, so reading it is enough.
+    child = access_child(actor, child_id)
     _require(permissions.CASES_WRITE)
     user = current_user()
     staff = assignable_staff()
     staff_ids = {str(u.id) for u in staff}
-    open_now = _open_cases(actor, child)
+    open_now = _open_cases(child)
     errors = FormErrors()
     values: dict[str, Any] = {"caseworker": str(user.id) if user is not None and str(user.id) in staff_ids else "none"}
     parts: dict[str, str] = {}
@@ -241,17 +248,11 @@ def new(child_id: str):  # type: ignore[no-untyped-def]
         parts = date_parts(request.form, "received")
         values = {"requester": text(request.form, "requester"), "route": text(request.form, "route"),
                   "caseworker": text(request.form, "caseworker")}
-        if open_now:
-            # TODO(#3): core.cases.services.open_case should refuse this itself (see the report).
-            errors.add("open_case", f"{child.full_name} already has an open EHC case. Record new steps on that "
-                                    "case; a new case can start once it has ended or moved to another council.")
-            status = 409
-        else:
-            outcome = _open(actor, child, values, parts, staff_ids, errors)
-            if isinstance(outcome, Case):
-                flash("Case opened. The clocks start from the date the request was received.", "success")
-                return redirect(url_for("cases.view", case_id=outcome.id))
-            status = outcome
+        outcome = _open(actor, child, values, parts, staff_ids, errors)
+        if isinstance(outcome, Case):
+            flash("Case opened. The clocks start from the date the request was received.", "success")
+            return redirect(url_for("cases.view", case_id=outcome.id))
+        status = outcome
     return render_template(
         "cases/new.html", title=f"Start a request for an EHC needs assessment for {child.full_name}", child=child,
         open_now=open_now, errors=errors, values=values, staff=staff,
@@ -289,7 +290,8 @@ def _open(actor: Any, child: Any, values: Mapping[str, str], parts: Mapping[str,
         errors.merge(exc.errors, rename={"date": "received", "caseworker_id": "caseworker"})
         return 400
     except Conflict as exc:
-        errors.add("received", words.pretty_dates(exc.message))
+        # One active case per child (core.cases.services.open_case) or a refused first event.
+        errors.add("open_case" if exc.field == "child_id" else "received", words.pretty_dates(exc.message))
         return 409
 
 
@@ -297,13 +299,9 @@ def _open(actor: Any, child: Any, values: Mapping[str, str], parts: Mapping[str,
 # The case page
 
 
-def _staff_names() -> dict[str, str]:
-    # TODO(#3): a core service naming any member of staff (departed ones too); see the report.
-    names = {str(u.id): u.display_name for u in assignable_staff()}
-    user = current_user()
-    if user is not None:
-        names[str(user.id)] = user.display_name
-    return names
+def _staff_names(rows: Sequence[CaseEvent]) -> dict[str, str]:
+    """Who recorded each step, by name, including staff who have since left."""
+    return staff_names([r.recorded_by for r in rows if r.recorded_by_type == "user"])
 
 
 def _recorded_by(row: CaseEvent, names: Mapping[str, str]) -> str:
@@ -371,7 +369,7 @@ def view(case_id: str):  # type: ignore[no-untyped-def]
     return render_template(
         "cases/view.html", title=f"{case.child.full_name}: EHC case", case=case, child=case.child,
         stage=words.STAGE_TEXT.get(case.stage, case.stage), running=[v for v in views if v.running],
-        finished=[v for v in views if not v.running], timeline=_timeline(rows, _staff_names()),
+        finished=[v for v in views if not v.running], timeline=_timeline(rows, _staff_names(rows)),
         advice=_advice(events, deadlines, docs, today), can_write=_can_write(), today=today,
         opened=words.weekday_date(case.opened_on), request_words=words.words_for(first) if first else [],
         provisional_text=words.PROVISIONAL_TEXT, has_plan_pages=_endpoint("plans.plan"),
@@ -466,28 +464,10 @@ def _candidates(event_type: str, ctx: words.EventContext, today: dt.date) -> lis
     return options
 
 
-#: Steps the workflow accepts at any time that only answer an earlier step: the "What
-#: happened?" page offers them once that step is on the case.
-# TODO(#3): the same order belongs in core.cases.workflow._RULES, so the API refuses them too.
-_ANSWERS = {
-    "new_la_notification_sent": ("plan_transferred",),
-    "health_body_notified": ("health_body_aware_of_move",),
-    "mediation_agreement_actioned": ("mediation_agreement_made",),
-    "mediation_agreement_la_notified": ("mediation_agreement_made",),
-    "plan_transferred": ("final_plan_issued",),
-}
-
-
 def _possible(events: Sequence[Mapping[str, Any]], ctx: words.EventContext, today: dt.date) -> dict[str, str | None]:
     """For each event type: None if it could be recorded today, else the workflow's reason."""
     out: dict[str, str | None] = {}
-    recorded = {e["type"] for _, e in apply_corrections(events)}
     for event_type in EVENT_TYPES:
-        needs = _ANSWERS.get(event_type)
-        if needs and not recorded & set(needs):
-            out[event_type] = (f"This step follows ‘{words.event_title(needs[0])}’, which is not recorded "
-                               "on this case")
-            continue
         reason: str | None = "This step cannot follow what is recorded on the case"
         for candidate in _candidates(event_type, ctx, today):
             try:

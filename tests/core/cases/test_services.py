@@ -260,3 +260,59 @@ def test_a_recorded_exception_is_stored_with_the_deadline_it_suspends(tenant_a: 
     stored = _deadlines(tenant_a, opened)["final_plan_issued"]
     assert stored.status == "suspended"
     assert stored.exception["code"] == "absent_from_area" and stored.exception["from"] == "2026-02-01"
+
+
+def test_a_child_has_at_most_one_active_case(tenant_a: Any, opened: Any) -> None:
+    from core.children.models import Child
+
+    with in_tenant(tenant_a) as s:
+        actor = system_actor(tenant_a)
+        child = s.get(Child, opened.child_id)
+        with pytest.raises(Conflict, match="already has an open EHC case"):
+            services.open_case(actor, child, ev("request_received", "2026-03-01"), policy=POLICY, today=TODAY)
+
+
+def test_a_refused_request_does_not_stop_a_new_one(tenant_a: Any, opened: Any) -> None:
+    from core.children.models import Child
+
+    with in_tenant(tenant_a) as s:
+        actor = system_actor(tenant_a)
+        services.record_event(actor, access_case(actor, opened.id, for_write=True),
+                              ev("decision_to_assess_made", "2026-02-10", outcome="refuse"), policy=POLICY, today=TODAY)
+        again = services.open_case(actor, s.get(Child, opened.child_id), ev("request_received", "2026-09-01"),
+                                   policy=POLICY, today=TODAY)
+        assert again.stage == "request"
+
+
+def test_the_caseload_can_be_searched_by_name_or_identifier(tenant_a: Any, make_child: Any, make_case: Any) -> None:
+    child = make_child(tenant_a, given_name="Searchable", family_name="Person", nhs_number="9434765919")
+    case = make_case(tenant_a, child=child)
+    other = make_case(tenant_a)
+    with in_tenant(tenant_a):
+        actor = system_actor(tenant_a)
+        for q in ("Searchable", "sear pers", "943 476 5919"):
+            rows, _ = services.find_cases(actor, services.CaseFilter(q=q), page=1, per_page=50, today=TODAY)
+            assert {c.id for c in rows} == {case.id}, q
+        rows, _ = services.find_cases(actor, services.CaseFilter(q="Nobody"), page=1, per_page=50, today=TODAY)
+        assert other.id not in {c.id for c in rows}
+
+
+def test_counts_for_cases_with_no_caseworker(tenant_a: Any, make_case: Any, make_user: Any) -> None:
+    worker = make_user(tenant_a, Role.CASEWORKER)
+    make_case(tenant_a, caseworker_id=worker.id)
+    make_case(tenant_a)
+    with in_tenant(tenant_a):
+        counts = services.caseload_counts(system_actor(tenant_a), unassigned=True, today=TODAY)
+        everyone = services.caseload_counts(system_actor(tenant_a), today=TODAY)
+    assert counts["all"] == everyone["all"] - 1 >= 1
+
+
+def test_staff_names_include_people_who_have_left(tenant_a: Any, make_user: Any) -> None:
+    from core.users.models import User
+    from core.users.services import staff_names
+
+    leaver = make_user(tenant_a, Role.CASEWORKER, name="Lee Leaver")
+    with in_tenant(tenant_a) as s:
+        s.get(User, leaver.id).active = False
+    with in_tenant(tenant_a):
+        assert staff_names([str(leaver.id), "not-an-id"]) == {str(leaver.id): "Lee Leaver"}

@@ -113,3 +113,31 @@ def test_stages_follow_the_journey() -> None:
     assert stages == ["request", "assessment", "assessment", "assessment", "drafting", "draft", "plan"]
     refused = derive_state([REQUEST, ev("decision_to_assess_made", "2026-02-10", outcome="refuse")])
     assert refused.stage == "not_assessing"
+
+
+def test_a_transferred_plan_opens_the_receiving_councils_case_with_a_plan() -> None:
+    incoming = ev("plan_transferred", "2027-01-06", from_la_code="886", to_la_code="991", plan_made_on="2026-03-10")
+    state = check_next_event([], incoming, today=TODAY.replace(year=2027, month=2))
+    assert state.stage == "plan" and state.plan_issued_on == dt.date(2026, 3, 10) and state.transferred_in
+    # ... and is not something that happens on a case that already exists.
+    with pytest.raises(WorkflowRefusal, match="new request starts a new case|request that opened"):
+        check_next_event(HAPPY, ev("plan_transferred", "2026-10-01"), today=TODAY)
+
+
+@pytest.mark.parametrize("history, new, reason", [
+    (HAPPY, ev("new_la_notification_sent", "2026-10-01"), "plan's transfer to this council"),
+    (HAPPY, ev("health_body_notified", "2026-10-01"), "becoming aware of the move"),
+    ([*HAPPY, ev("decision_letter_sent", "2026-06-01", decision="plan_content"), ev("mediation_requested", "2026-06-10")],
+     ev("mediation_agreement_actioned", "2026-08-01"), "the mediation agreement"),
+])
+def test_steps_that_answer_an_earlier_step_cannot_come_first(history: list[dict[str, Any]], new: dict[str, Any],
+                                                            reason: str) -> None:
+    with pytest.raises(WorkflowRefusal, match=reason):
+        check_next_event(history, new, today=TODAY)
+
+
+def test_answering_steps_are_accepted_once_the_step_they_answer_is_recorded() -> None:
+    moved = [*HAPPY, ev("health_body_aware_of_move", "2026-09-01", move_on="2026-10-01")]
+    assert check_next_event(moved, ev("health_body_notified", "2026-09-05"), today=TODAY).stage == "plan"
+    incoming = [ev("plan_transferred", "2026-09-01", plan_made_on="2026-03-10")]
+    assert check_next_event(incoming, ev("new_la_notification_sent", "2026-09-20"), today=TODAY).transferred_in

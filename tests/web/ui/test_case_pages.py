@@ -727,7 +727,7 @@ def test_an_unlikely_step_is_warned_about_before_it_is_filled_in(cw: Any, tenant
     assert "govuk-warning-text" in body
     assert "A final plan needs an EHC needs assessment: record the decision to assess first" in body
     answer = html.unescape(cw.get(f"/cases/{case.id}/events/new/new_la_notification_sent").get_data(as_text=True))
-    assert "This step follows ‘Plan transferred between councils’, which is not recorded on this case" in answer
+    assert "The new council's letter to the family follows the plan's transfer to this council" in answer
     assert "govuk-warning-text" not in cw.get(f"/cases/{case.id}/events/new/decision_to_assess_made").get_data(
         as_text=True)
 
