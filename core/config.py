@@ -9,6 +9,7 @@ whole list at once instead of fixing them one restart at a time.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -63,6 +64,8 @@ class Settings:
     #: How many reverse proxies set ``X-Forwarded-*`` in front of the app (0 = trust none).
     proxy_count: int = 0
     log_level: str = "INFO"
+    #: When the daily scheduler sends deadline reminders (HH:MM, Europe/London).
+    reminders_at: str = "06:30"
     #: Boot with no plugins at all (STYLE.md section 4). TODO(#5): honoured once plugins load.
     safe_mode: bool = False
     #: Free-form note of where each value came from, for ``flask --app wsgi settings``.
@@ -227,6 +230,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             parsed = _parse_int(key, raw, lo, hi, problems)
             if parsed is not None:
                 values[name] = parsed
+
+    raw = take("reminders_at", "REMINDERS_AT")
+    if raw is not None:
+        if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]", raw.strip()):
+            problems.append(f"REMINDERS_AT must be a time of day as HH:MM, like 06:30 (got {raw!r})")
+        values["reminders_at"] = raw.strip()
 
     raw = take("log_level", "LOG_LEVEL")
     if raw is not None:

@@ -106,10 +106,10 @@ def maintenance_run(name: str) -> None:
 
 
 @click.command("scheduler")
-@click.option("--at", "at_", default="06:30", show_default=True, envvar="SENDBRIDGE_REMINDERS_AT",
-              help="Time of day (Europe/London) to send deadline reminders; env SENDBRIDGE_REMINDERS_AT")
+@click.option("--at", "at_", default=None,
+              help="Time of day (Europe/London) to send deadline reminders [default: REMINDERS_AT, 06:30]")
 @click.option("--once", is_flag=True, help="Check once (run what is due now) and exit")
-def scheduler(at_: str, once: bool) -> None:
+def scheduler(at_: str | None, once: bool) -> None:
     """Run the daily scheduler: every minute, start what is due (deadline reminders at --at).
 
     With REDIS_URL a per-day lock key makes sure only one scheduler runs each day's reminders;
@@ -123,11 +123,11 @@ def scheduler(at_: str, once: bool) -> None:
     from core.scheduler import DailyTask, Scheduler, parse_time_of_day, run_forever
     from tenants.maintenance import fan_out_reminders
 
+    settings = current_app.config["SENDBRIDGE_SETTINGS"]
     try:
-        at = parse_time_of_day(at_)
+        at = parse_time_of_day(at_ or settings.reminders_at)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--at") from None
-    settings = current_app.config["SENDBRIDGE_SETTINGS"]
     locks = Redis.from_url(settings.redis_url) if settings.redis_url else None
     if locks is None:
         click.echo("REDIS_URL is not set: reminders run in this process, and only one scheduler may run", err=True)

@@ -68,3 +68,10 @@ def test_create_app_exits_with_the_list_of_problems(tmp_path: Path, monkeypatch:
     with pytest.raises(SystemExit) as exc:
         create_app()
     assert "SECRET_KEY is required in production" in str(exc.value.code)
+
+
+def test_the_reminder_time_is_a_time_of_day(tmp_path: Path) -> None:
+    assert load_settings({"VAR_DIR": str(tmp_path)}).reminders_at == "06:30"
+    assert load_settings({"VAR_DIR": str(tmp_path), "REMINDERS_AT": "07:15"}).reminders_at == "07:15"
+    with pytest.raises(SettingsError, match="REMINDERS_AT"):
+        load_settings({"VAR_DIR": str(tmp_path), "REMINDERS_AT": "25:00"})
