@@ -187,8 +187,16 @@ def enqueue_after_commit(fn: Callable[..., Any], *args: Any, session: Session | 
     session.info.setdefault(_PENDING, []).append((spec, tuple(args)))
 
 
+# SQLAlchemy fires after_commit when a SAVEPOINT is released and after_rollback when one is
+# rolled back, not only for the real transaction. Jobs must wait for the outermost commit (a
+# job dispatched at a savepoint would run before its data is visible, and see nothing), and a
+# savepoint rolled back inside a transaction that goes on must not drop the others' jobs.
+
+
 @event.listens_for(Session, "after_commit")
 def _dispatch_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     pending = session.info.pop(_PENDING, [])
     for spec, args in pending:
         try:
@@ -201,4 +209,6 @@ def _dispatch_pending(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
     session.info.pop(_PENDING, None)

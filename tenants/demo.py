@@ -19,6 +19,7 @@ from core.actors import Actor
 from core.audit.services import audit_context
 from core.cases import services as cases
 from core.children import services as children
+from core.children.models import Placement
 from core.db import db
 from core.institutions.models import Institution, InstitutionKind, Phase
 from core.permissions import ALL
@@ -26,6 +27,7 @@ from core.tenancy import tenant_context
 from core.users.models import Role
 from core.users.services import create_user
 from tenants.models import Tenant
+from tenants import demo_plans
 from tenants.services import provision_tenant
 
 
@@ -152,6 +154,8 @@ def seed_council(council: DemoCouncil, *, children_per_council: int = 12, today:
         for n in range(children_per_council):
             age = 3 + (n * 16) // children_per_council + rng.randint(0, 1)
             dob = today.replace(year=today.year - age, month=1 + rng.randrange(12), day=1 + rng.randrange(28))
+            if n == YEAR_6_CHILD:
+                dob = _year_6_birthday(today)
             family = FAMILY[(n * 7 + offset) % len(FAMILY)]
             child = children.create_child(seeder, {
                 "given_name": GIVEN[(n * 5 + offset) % len(GIVEN)],
@@ -217,6 +221,20 @@ def _review(today: dt.date, *, meeting_days_ago: int, outcome: str) -> list[dict
     ]
 
 
+#: The child of each demo council who is in Year 6 now and moves to secondary next September.
+YEAR_6_CHILD = 4
+
+
+def _academic_year_end(today: dt.date) -> int:
+    """The calendar year in which the current academic year (1 Sep to 31 Aug) ends."""
+    return today.year + (1 if today.month >= 9 else 0)
+
+
+def _year_6_birthday(today: dt.date) -> dt.date:
+    # Year 6 this academic year: 11 on the 31 August that ends it (core.clock.academic_year_group).
+    return dt.date(_academic_year_end(today) - 11, 3, 14)
+
+
 def seed_cases(actor: Actor, kids: list[Any], *, caseworker_id: Any, today: dt.date) -> None:
     """EHC cases at every stage, dated relative to ``today`` so the clocks are live."""
     policy = cases.policy_from_settings({})
@@ -246,20 +264,28 @@ def seed_cases(actor: Actor, kids: list[Any], *, caseworker_id: Any, today: dt.d
         first, rest = events[0], events[1:]
         case = cases.open_case(actor, kids[index], first, policy=policy, caseworker_id=caseworker_id, today=today)
         for event in rest:
-            cases.record_event(actor, case, event, policy=policy, today=today)
-    # The oldest primary-age child with a plan moves to secondary school next September.
-    for kid in kids:
-        age = kid.age_on(today)
-        if 10 <= age <= 11:
-            case = cases.open_case(actor, kid, _journey(today, 500)[0], policy=policy, caseworker_id=caseworker_id,
-                                   today=today)
-            for event in _journey(today, 500)[1:]:
-                cases.record_event(actor, case, event, policy=policy, today=today)
-            september = dt.date(today.year + (1 if today.month >= 3 else 0), 9, 1)
-            cases.record_event(actor, case, {"type": "phase_transfer_planned", "date": today.isoformat(),
-                                             "transfer_on": september.isoformat(), "kind": "school"},
-                               policy=policy, today=today)
-            break
+            _record(actor, case, event, kid=kids[index], policy=policy, today=today)
+        demo_plans.after_events(actor, case, index=index)
+    # A Year 6 pupil with a plan moves to secondary school on 1 September at the end of this
+    # academic year: the phase-transfer cohort, due "before 15 February" (reg 18(1)(b)).
+    if YEAR_6_CHILD < len(kids) and YEAR_6_CHILD not in plan_for:
+        kid = kids[YEAR_6_CHILD]
+        case = cases.open_case(actor, kid, _journey(today, 500)[0], policy=policy, caseworker_id=caseworker_id,
+                               today=today)
+        for event in _journey(today, 500)[1:]:
+            _record(actor, case, event, kid=kid, policy=policy, today=today)
+        september = dt.date(_academic_year_end(today), 9, 1)
+        cases.record_event(actor, case, {"type": "phase_transfer_planned", "date": today.isoformat(),
+                                         "transfer_on": september.isoformat(), "kind": "school"},
+                           policy=policy, today=today)
+
+
+def _record(actor: Actor, case: Any, event: dict[str, object], *, kid: Any, policy: Any, today: dt.date) -> None:
+    """Record a demo event, writing the plan first where a caseworker would (tenants.demo_plans)."""
+    urn = db.session.execute(select(Placement.urn).where(Placement.child_id == kid.id)
+                             .order_by(Placement.started_on.desc()).limit(1)).scalar()
+    demo_plans.before_event(actor, case, event, child=kid, urn=urn, today=today)
+    cases.record_event(actor, case, event, policy=policy, today=today)
 
 
 def seed_demo() -> list[str]:

@@ -25,7 +25,7 @@ from core.children.models import Child
 from core.children.services import matching_child_ids
 from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed
-from core.plans.services import on_case_event
+from core.plans.services import check_case_event, on_case_event
 from core.timescales import (
     Deadline, InvalidEventsError, TimescalePolicy, apply_corrections, compute_deadlines, validate_event,
 )
@@ -182,15 +182,20 @@ def record_event(actor: Actor, case: Case, event: Mapping[str, Any], *, policy: 
         _extra_rules(case, events, new, policy=policy, today=today)
     except WorkflowRefusal as exc:
         raise Conflict(exc.reason, field=exc.field) from None
-    row = _append(actor, case, new)
-    db.session.flush()
-    stored = [*events, row.as_event()]
-    try:
-        deadlines = deadlines_of(case, policy=policy, today=today, events=stored)
-    except InvalidEventsError as exc:
-        raise ValidationFailed({k: v for errs in exc.errors.values() for k, v in errs.items()}) from None
-    _refresh(case, stored, deadlines, today=today)
-    on_case_event(actor, case, row)
+    # Issuing a plan written here needs a complete plan: refused before anything is stored.
+    check_case_event(case, new["type"])
+    # Everything below belongs together: in a savepoint, a failure in any step (the engine,
+    # the plan freezing) leaves nothing behind even for a caller that goes on to commit.
+    with db.session.begin_nested():
+        row = _append(actor, case, new)
+        db.session.flush()
+        stored = [*events, row.as_event()]
+        try:
+            deadlines = deadlines_of(case, policy=policy, today=today, events=stored)
+        except InvalidEventsError as exc:
+            raise ValidationFailed({k: v for errs in exc.errors.values() for k, v in errs.items()}) from None
+        _refresh(case, stored, deadlines, today=today)
+        on_case_event(actor, case, row)
     audit.record(actor, "case.event_recorded", subject_type="child", subject_ids=[case.child_id],
                  object_type="case_event", object_id=row.id, fields=[row.type])
     return row

@@ -158,3 +158,29 @@ def test_expired_idempotency_records_are_purged_per_council(tenant_a: Any, tenan
     for tenant in (tenant_a, tenant_b):
         with in_tenant(tenant) as s:
             assert set(s.execute(select(IdempotencyRecord.key)).scalars()) == {"fresh"}
+
+
+@pytest.mark.smoke
+def test_savepoints_neither_release_nor_drop_the_transactions_jobs(tenant_a: Any, make_child: Any) -> None:
+    # Services use savepoints (duplicate checks, idempotency, recording an event). Releasing
+    # one is not the commit, and rolling one back does not undo the transaction's other work.
+    child = make_child(tenant_a, given_name="Saved")
+    from core.tenancy import tenant_context
+
+    with tenant_context(tenant_a.id):
+        session = db.session()
+        session.get(Child, child.id)
+        enqueue_after_commit(note_child, str(tenant_a.id), str(child.id))
+        with session.begin_nested():
+            session.get(Child, child.id)
+        assert SEEN == []
+        try:
+            with session.begin_nested():
+                session.get(Child, child.id)
+                raise ValueError("a refused step")
+        except ValueError:
+            pass
+        assert SEEN == []
+        session.commit()
+    db.session.remove()
+    assert SEEN == [(tenant_a.id, "Saved")]

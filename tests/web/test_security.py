@@ -160,8 +160,11 @@ def test_log_lines_are_json_with_request_and_tenant_ids() -> None:
 @pytest.fixture
 def restore_db() -> Iterator[None]:
     """create_app() binds the process-wide session registry; put the test binding back."""
+    from core.jobs import configure_jobs
+
     saved = (db.engine, db.urls, db._factory.kw.get("bind"))
     yield
+    configure_jobs(None)  # create_app(production) pointed the job backend at Redis
     db.session.remove()
     if db.engine is not saved[0]:
         db.engine.dispose()  # the engine the test's create_app() built

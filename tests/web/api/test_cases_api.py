@@ -680,8 +680,11 @@ def caseload(tenant_a: Any, make_case: Any, make_child: Any, make_user: Any) -> 
         "twins": twins,
         # Everything open fell due months ago.
         "overdue": make_case(tenant_a, caseworker_id=worker.id),
+        # An earlier request of the same child, refused: over, so it does not block a new one.
+        "refused": make_case(tenant_a, [{"type": "decision_to_assess_made", "date": "2026-02-10", "outcome": "refuse"}],
+                             child=twins),
         # decision_to_assess due Mon 30 Nov 2026: within a week.
-        "this_week": make_case(tenant_a, [{"type": "request_received", "date": "2026-10-19"}], child=twins),
+        "this_week": make_case(tenant_a, [{"type": "request_received", "date": "2026-10-19"}]),
         # decision_to_assess due Mon 14 Dec 2026: within four weeks, not this week.
         "four_weeks": make_case(tenant_a, [{"type": "request_received", "date": "2026-11-02"}], child=twins,
                                 caseworker_id=worker.id),
@@ -691,14 +694,14 @@ def caseload(tenant_a: Any, make_case: Any, make_child: Any, make_user: Any) -> 
 
 
 @pytest.mark.parametrize("query, expected", [
-    (lambda c: {}, ["overdue", "this_week", "four_weeks", "plan"]),
+    (lambda c: {}, ["overdue", "refused", "this_week", "four_weeks", "plan"]),
     (lambda c: {"due": "overdue"}, ["overdue"]),
     (lambda c: {"due": "this_week"}, ["this_week"]),
     (lambda c: {"due": "four_weeks"}, ["this_week", "four_weeks"]),
     (lambda c: {"stage": "plan"}, ["plan"]),
     (lambda c: {"stage": "request"}, ["overdue", "this_week", "four_weeks"]),
     (lambda c: {"stage": "review"}, []),
-    (lambda c: {"child_id": str(c["twins"].id)}, ["this_week", "four_weeks"]),
+    (lambda c: {"child_id": str(c["twins"].id)}, ["refused", "four_weeks"]),
     (lambda c: {"caseworker_id": str(c["worker"].id)}, ["overdue", "four_weeks"]),
     (lambda c: {"caseworker_id": str(c["worker"].id), "due": "four_weeks", "child_id": str(c["twins"].id)}, ["four_weeks"]),
     (lambda c: {"child_id": MISSING_ID}, []),
