@@ -12,13 +12,13 @@ gunicorn with the demo data (tests/live_server.py), and axe-core on every page.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
 from tests.live_server import ROOT, LiveServer, shared_live_server
 
@@ -201,3 +201,74 @@ def check_page(page: Page, name: str) -> None:
                        for v in violations)
     assert not violations, f"axe found {len(violations)} violation(s) on {name} ({page.url}):\n{report}"
     assert result["passes"] > 0, "axe ran no rules: is axe-core loaded?"
+
+
+# ---------------------------------------------------------------------------------------
+# Pages: each area's module keeps a PAGES list of PageCase; visit_page_case runs one
+
+
+@dataclass(frozen=True)
+class PageCase:
+    #: Test id and screenshot name (artifacts/screens/<name>.png).
+    name: str
+    #: Opened with GET first; ``{placeholders}`` are filled from the module's ids. The URL-map
+    #: walk in test_pages.py matches it.
+    path: str
+    #: None (signed out) or a key of USERS.
+    who: str | None = None
+    #: The HTTP status of the page finally shown (after ``act``).
+    status: int = 200
+    #: Optional: fill in and submit a form; returns the response of the page it leads to.
+    act: Callable[[Any], Response] | None = None
+    #: What the page must show (given the module's visit object).
+    check: Callable[[Any], None] = field(default=lambda v: None)
+
+
+def visit_page_case(case: PageCase, *, new_page: Callable[..., Page], live_server: LiveServer, ids: Mapping[str, Any],
+                    visit: Callable[[Page], Any]) -> None:
+    """Open ``case`` as its user, do its act, check the status and content, then axe and a screenshot."""
+    page = new_page(case.who)
+    response = page.goto(live_server.url(case.path.format(**ids)))
+    assert response is not None
+    seen = visit(page)
+    if case.act is not None:
+        assert response.status == 200, f"{case.path} answered {response.status} before the form was sent"
+        response = case.act(seen)
+    assert response.status == case.status, f"{case.name}: {response.url} answered {response.status}"
+    case.check(seen)
+    check_page(page, case.name)
+
+
+def submit(page: Page, button: str) -> Response:
+    """Click a form's button and wait for the next document to load; returns the response
+    that document came from (after any redirect)."""
+
+    def is_document(r: Response) -> bool:
+        return r.request.is_navigation_request() and r.frame == page.main_frame and not 300 <= r.status < 400
+
+    with page.expect_response(is_document) as info:
+        with page.expect_event("load"):
+            page.get_by_role("button", name=button, exact=True).click()
+    return info.value
+
+
+def heading(page: Page, text: str | re.Pattern[str]) -> None:
+    expect(page.locator("h1")).to_have_text(text)
+
+
+def assert_error_summary(page: Page, expected: dict[str, str]) -> None:
+    """The GOV.UK error summary: focused by GOV.UK Frontend's JS, the title starts "Error:",
+    it lists exactly ``expected`` ({"#anchor": "message"}) in order, and every link's target
+    is on the page, with the same message shown at the field."""
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_be_focused()
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
+    links = summary.locator(".govuk-error-summary__list a")
+    expect(links).to_have_count(len(expected))
+    for i, (href, message) in enumerate(expected.items()):
+        expect(links.nth(i)).to_have_attribute("href", href)
+        expect(links.nth(i)).to_have_text(message)
+        expect(page.locator(f"[id='{href[1:]}']")).to_have_count(1)
+    for message in expected.values():
+        expect(page.locator(".govuk-error-message").filter(has_text=message)).to_have_count(1)

@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from tests.browser.conftest import USERS, check_page, sign_in
-from tests.browser.test_pages import assert_error_summary, heading, submit
+from tests.browser.conftest import (
+    USERS, PageCase, assert_error_summary, check_page, heading, sign_in, submit, visit_page_case,
+)
 from tests.live_server import LiveServer
 
 
@@ -124,17 +125,9 @@ class CaseVisit:
     data: CaseData
 
 
-@dataclass(frozen=True)
-class CasePage:
-    """A page of this area (the same fields as test_pages.PageCase, with case ids)."""
-
-    name: str
-    #: ``{case}``, ``{plan_case}``, ``{open_child}``, ``{fresh_child}``: ids from CaseData.
-    path: str
-    who: str | None = None
-    status: int = 200
-    act: Callable[[CaseVisit], Response] | None = None
-    check: Callable[[CaseVisit], None] = lambda v: None
+#: This area's pages are ordinary page cases, with case ids for the paths'
+#: ``{case}``, ``{plan_case}``, ``{open_child}`` and ``{fresh_child}`` (CaseData.ids()).
+CasePage = PageCase
 
 
 # --- acts ------------------------------------------------------------------------------
@@ -384,16 +377,8 @@ PAGES: list[CasePage] = [
 @pytest.mark.parametrize("case", PAGES, ids=[c.name for c in PAGES])
 def test_case_page_content_and_accessibility(case: CasePage, new_page: Callable[..., Page], live_server: LiveServer,
                                              case_data: CaseData) -> None:
-    page = new_page(case.who)
-    response = page.goto(live_server.url(case.path.format(**case_data.ids())))
-    assert response is not None
-    visit = CaseVisit(page, live_server, case_data)
-    if case.act is not None:
-        assert response.status == 200, f"{case.path} answered {response.status} before the form was sent"
-        response = case.act(visit)
-    assert response.status == case.status, f"{case.name}: {response.url} answered {response.status}"
-    case.check(visit)
-    check_page(page, case.name)
+    visit_page_case(case, new_page=new_page, live_server=live_server, ids=case_data.ids(),
+                    visit=lambda page: CaseVisit(page, live_server, case_data))
 
 
 #: Tables and long forms, again at 320 CSS pixels wide (WCAG 2.2 1.4.10 reflow).

@@ -16,7 +16,7 @@ import re
 import string
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -25,7 +25,10 @@ from playwright.sync_api import Page, Response, expect
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map, Rule
 
-from tests.browser.conftest import USERS, DemoChild, check_page, list_children, sign_in
+from tests.browser.conftest import (
+    USERS, DemoChild, PageCase, assert_error_summary, check_page, heading, list_children, sign_in, submit,
+    visit_page_case,
+)
 from tests.live_server import LiveServer
 
 NORTHSHIRE = "Northshire County Council"
@@ -35,41 +38,6 @@ NORTHSHIRE = "Northshire County Council"
 # Helpers
 
 
-def submit(page: Page, button: str) -> Response:
-    """Click a form's button and wait for the next document to load; returns the response
-    that document came from (after any redirect)."""
-
-    def is_document(r: Response) -> bool:
-        return r.request.is_navigation_request() and r.frame == page.main_frame and not 300 <= r.status < 400
-
-    with page.expect_response(is_document) as info:
-        with page.expect_event("load"):
-            page.get_by_role("button", name=button, exact=True).click()
-    return info.value
-
-
-def heading(page: Page, text: str | re.Pattern[str]) -> None:
-    expect(page.locator("h1")).to_have_text(text)
-
-
-def assert_error_summary(page: Page, expected: dict[str, str]) -> None:
-    """The GOV.UK error summary: focused by GOV.UK Frontend's JS, the title starts "Error:",
-    it lists exactly ``expected`` ({"#anchor": "message"}) in order, and every link's target
-    is on the page, with the same message shown at the field."""
-    summary = page.locator(".govuk-error-summary")
-    expect(summary).to_be_focused()
-    expect(page).to_have_title(re.compile(r"^Error: "))
-    expect(summary.get_by_role("heading")).to_have_text("There is a problem")
-    links = summary.locator(".govuk-error-summary__list a")
-    expect(links).to_have_count(len(expected))
-    for i, (href, message) in enumerate(expected.items()):
-        expect(links.nth(i)).to_have_attribute("href", href)
-        expect(links.nth(i)).to_have_text(message)
-        expect(page.locator(f"[id='{href[1:]}']")).to_have_count(1)
-    for message in expected.values():
-        expect(page.locator(".govuk-error-message").filter(has_text=message)).to_have_count(1)
-
-
 @dataclass
 class Visit:
     """What a page case acts and checks on."""
@@ -77,22 +45,6 @@ class Visit:
     page: Page
     server: LiveServer
     child: DemoChild
-
-
-@dataclass(frozen=True)
-class PageCase:
-    #: Test id and screenshot name (artifacts/screens/<name>.png).
-    name: str
-    #: Opened with GET first; ``{child}`` is a Northshire child's id. The URL-map walk matches it.
-    path: str
-    #: None (signed out) or a key of conftest.USERS.
-    who: str | None = None
-    #: The HTTP status of the page finally shown (after ``act``).
-    status: int = 200
-    #: Optional: fill in and submit a form; returns the response of the page it leads to.
-    act: Callable[[Visit], Response] | None = None
-    #: What the page must show.
-    check: Callable[[Visit], None] = field(default=lambda v: None)
 
 
 # --- acts ------------------------------------------------------------------------------
@@ -330,16 +282,8 @@ PAGES: list[PageCase] = [
 @pytest.mark.parametrize("case", PAGES, ids=[c.name for c in PAGES])
 def test_page_content_and_accessibility(case: PageCase, new_page: Callable[..., Page], live_server: LiveServer,
                                         northshire_child: DemoChild) -> None:
-    page = new_page(case.who)
-    response = page.goto(live_server.url(case.path.format(child=northshire_child.id)))
-    assert response is not None
-    visit = Visit(page, live_server, northshire_child)
-    if case.act is not None:
-        assert response.status == 200, f"{case.path} answered {response.status} before the form was sent"
-        response = case.act(visit)
-    assert response.status == case.status, f"{case.name}: {response.url} answered {response.status}"
-    case.check(visit)
-    check_page(page, case.name)
+    visit_page_case(case, new_page=new_page, live_server=live_server, ids={"child": northshire_child.id},
+                    visit=lambda page: Visit(page, live_server, northshire_child))
 
 
 # ---------------------------------------------------------------------------------------

@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, Response, expect
 
-from tests.browser.conftest import DemoChild, check_page
-from tests.browser.test_pages import PageCase, Visit, assert_error_summary, heading, submit
+from tests.browser.conftest import (
+    DemoChild, PageCase, assert_error_summary, check_page, heading, submit, visit_page_case,
+)
+from tests.browser.test_pages import Visit
 from tests.live_server import LiveServer
 
 
@@ -272,16 +274,8 @@ NOT_PAGES = {
 @pytest.mark.parametrize("case", PAGES, ids=[c.name for c in PAGES])
 def test_plan_page_content_and_accessibility(case: PageCase, new_page: Callable[..., Page], live_server: LiveServer,
                                              demo_plans: DemoPlans, northshire_child: DemoChild) -> None:
-    page = new_page(case.who)
-    response = page.goto(live_server.url(case.path.format(**demo_plans.ids())))
-    assert response is not None
-    visit = Visit(page, live_server, northshire_child)
-    if case.act is not None:
-        assert response.status == 200, f"{case.path} answered {response.status} before the form was sent"
-        response = case.act(visit)
-    assert response.status == case.status, f"{case.name}: {response.url} answered {response.status}"
-    case.check(visit)
-    check_page(page, case.name)
+    visit_page_case(case, new_page=new_page, live_server=live_server, ids=demo_plans.ids(),
+                    visit=lambda page: Visit(page, live_server, northshire_child))
 
 
 #: Pages with tables: checked again at 320 CSS pixels wide (WCAG 2.2 1.4.10 reflow).

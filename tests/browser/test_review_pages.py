@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
-from tests.browser.conftest import _block_non_loopback, check_page
-from tests.browser.test_pages import PageCase, assert_error_summary, heading, submit
+from tests.browser.conftest import (
+    PageCase, _block_non_loopback, assert_error_summary, check_page, heading, submit, visit_page_case,
+)
 from tests.live_server import LiveServer
 
 PDF = b"%PDF-1.7\n%%EOF\n"
@@ -315,16 +316,8 @@ PAGES: list[PageCase] = [
 @pytest.mark.parametrize("case", PAGES, ids=[c.name for c in PAGES])
 def test_review_page_content_and_accessibility(case: PageCase, new_page: Callable[..., Page], live_server: LiveServer,
                                                review_data: ReviewData) -> None:
-    page = new_page(case.who)
-    response = page.goto(live_server.url(case.path.format(**review_data.ids())))
-    assert response is not None
-    visit = ReviewVisit(page, live_server, review_data)
-    if case.act is not None:
-        assert response.status == 200, f"{case.path} answered {response.status} before the form was sent"
-        response = case.act(visit)  # type: ignore[arg-type]
-    assert response.status == case.status, f"{case.name}: {response.url} answered {response.status}"
-    case.check(visit)  # type: ignore[arg-type]
-    check_page(page, case.name)
+    visit_page_case(case, new_page=new_page, live_server=live_server, ids=review_data.ids(),
+                    visit=lambda page: ReviewVisit(page, live_server, review_data))
 
 
 @pytest.mark.browser
