@@ -66,8 +66,19 @@ class Settings:
     log_level: str = "INFO"
     #: When the daily scheduler sends deadline reminders (HH:MM, Europe/London).
     reminders_at: str = "06:30"
+    #: Where e-mail goes: ``file:///path`` (a folder of .eml files: development, tests, the demo)
+    #: or ``smtp://`` / ``smtps://`` ``[user:password@]host:port`` (production; STARTTLS on smtp).
+    #: GOV.UK Notify replaces SMTP with the notifications plugin (issue #5).
+    mail_url: str = ""
+    #: The From: of e-mail the platform sends.
+    mail_from: str = "SEND services <no-reply@sendbridge.invalid>"
     #: Boot with no plugins at all (STYLE.md section 4). TODO(#5): honoured once plugins load.
     safe_mode: bool = False
+    #: Platform operators sign in through this OpenID Connect provider (all three or none):
+    #: its issuer, and the client id and secret it issued to the platform (web/ui/sso.py).
+    operator_oidc_issuer: str | None = None
+    operator_oidc_client_id: str | None = None
+    operator_oidc_client_secret: str | None = None
     #: Free-form note of where each value came from, for ``flask --app wsgi settings``.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -86,9 +97,9 @@ class Settings:
             if f.name == "sources":
                 continue
             value = getattr(self, f.name)
-            if f.name == "secret_key":
+            if f.name in ("secret_key", "operator_oidc_client_secret"):
                 value = "(set)" if value else "(missing)"
-            elif f.name in ("database_url", "redis_url") and value:
+            elif f.name in ("database_url", "redis_url", "mail_url") and value:
                 value = _mask_password(str(value))
             out[f.name] = str(value)
         return out
@@ -237,6 +248,32 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             problems.append(f"REMINDERS_AT must be a time of day as HH:MM, like 06:30 (got {raw!r})")
         values["reminders_at"] = raw.strip()
 
+    raw = take("mail_url", "MAIL_URL")
+    if raw is not None:
+        if not raw.startswith(("file:///", "smtp://", "smtps://")):
+            problems.append(f"MAIL_URL must start with file:///, smtp:// or smtps:// (got {raw.split(':', 1)[0]!r}:)")
+        values["mail_url"] = raw
+    elif "mail_url" not in overrides:
+        values["mail_url"] = f"file://{var_dir / 'mail'}"
+        sources["mail_url"] = "embedded default"
+    raw = take("mail_from", "MAIL_FROM")
+    if raw is not None:
+        values["mail_from"] = raw
+
+    operator_oidc: dict[str, str] = {}
+    for name, key in (("operator_oidc_issuer", "OPERATOR_OIDC_ISSUER"), ("operator_oidc_client_id", "OPERATOR_OIDC_CLIENT_ID"),
+                      ("operator_oidc_client_secret", "OPERATOR_OIDC_CLIENT_SECRET")):
+        raw = take(name, key)
+        if raw is not None:
+            values[name] = operator_oidc[key] = raw.strip()
+    if operator_oidc and len(operator_oidc) != 3:
+        problems.append("OPERATOR_OIDC_ISSUER, OPERATOR_OIDC_CLIENT_ID and OPERATOR_OIDC_CLIENT_SECRET go together: set all "
+                        "three (or none, and operators cannot sign in)")
+    issuer = operator_oidc.get("OPERATOR_OIDC_ISSUER", "")
+    if issuer and not (issuer.startswith("https://") or (env != "production" and re.match(
+            r"^http://(127\.0\.0\.1|localhost)(:[0-9]+)?(/|$)", issuer))):
+        problems.append(f"OPERATOR_OIDC_ISSUER must be an https:// address (got {issuer!r})")
+
     raw = take("log_level", "LOG_LEVEL")
     if raw is not None:
         if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -255,6 +292,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             problems.append("production needs PostgreSQL (DATABASE_URL=postgresql://...): SQLite has no row-level security")
         if not values.get("redis_url"):
             problems.append("production needs REDIS_URL: jobs must run on workers and survive restarts")
+        if str(values.get("mail_url", "")).startswith("file:"):
+            problems.append("production needs MAIL_URL=smtp://... or smtps://...: sign-in links and invitations must "
+                            "reach people, not a folder")
 
     if problems:
         raise SettingsError(problems)

@@ -10,3 +10,5 @@ from core.idempotency import models as idempotency  # noqa: F401
 from core.institutions import models as institutions  # noqa: F401
 from core.users import models as users  # noqa: F401
 from core.cases import models as cases  # noqa: F401
+from core.identity import models as identity  # noqa: F401
+from core.submissions import models as submissions  # noqa: F401

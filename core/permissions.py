@@ -16,6 +16,10 @@ CASES_WRITE = "cases.write"
 PLANS_READ = "plans.read"
 PLANS_WRITE = "plans.write"
 AUDIT_READ = "audit.read"
+#: What people outside the council do, through the portals (issue #4).
+FAMILY_ACT = "portal.family"          # views, comments on a draft, requests, consent
+SENCO_ACT = "portal.senco"            # request an assessment, contribute advice, review papers
+PROFESSIONAL_ACT = "portal.professional"  # submit advice
 USERS_MANAGE = "users.manage"
 CLIENTS_MANAGE = "clients.manage"
 
@@ -56,4 +60,27 @@ def permissions_for_scopes(scopes: set[str] | frozenset[str]) -> frozenset[str]:
     out: set[str] = set()
     for scope in scopes:
         out |= SCOPE_PERMISSIONS.get(scope, frozenset())
+    return frozenset(out)
+
+
+#: Permissions of people outside the council, by membership role. What they may see is
+#: limited further by their memberships' scope (core.identity.scope); none of them may use
+#: the caseworker's forms (cases.write, plans.write).
+MEMBERSHIP_PERMISSIONS: dict[str, frozenset[str]] = {
+    "parent": frozenset({CHILDREN_READ, CASES_READ, PLANS_READ, FAMILY_ACT}),
+    "young_person": frozenset({CHILDREN_READ, CASES_READ, PLANS_READ, FAMILY_ACT}),
+    "senco": frozenset({CHILDREN_READ, CASES_READ, PLANS_READ, SENCO_ACT}),
+    "professional": frozenset({CHILDREN_READ, CASES_READ, PROFESSIONAL_ACT}),
+}
+
+
+#: A platform operator under a live break-glass: read-only, and the audit log (to see what
+#: happened). Without one an operator has no permission on any council's records.
+BREAK_GLASS_PERMISSIONS = _READ_ONLY | {AUDIT_READ}
+
+
+def permissions_for_memberships(roles: frozenset[str] | set[str]) -> frozenset[str]:
+    out: set[str] = set()
+    for role in roles:
+        out |= MEMBERSHIP_PERMISSIONS.get(role, frozenset())
     return frozenset(out)

@@ -152,6 +152,14 @@ def _set_database_tenant(session: Session, transaction: Any, connection: Any) ->
         connection.execute(text("SELECT set_config('app.tenant_id', :tid, true)"), {"tid": str(tid) if tid else ""})
 
 
+@event.listens_for(Session, "after_transaction_end")
+def _forget_database_tenant(session: Session, transaction: Any) -> None:
+    # The tenant belongs to one transaction: once it ends, a session reused for the next
+    # (a long-lived session, a test's) must not judge that one by this one's tenant.
+    if transaction.parent is None:
+        session.info.pop(_TENANT_AT_BEGIN, None)
+
+
 def _check_transaction_tenant(session: Session) -> uuid.UUID | None:
     tid = _current_tenant.get()
     if _TENANT_AT_BEGIN in session.info and session.in_transaction() and session.info[_TENANT_AT_BEGIN] != tid:

@@ -34,3 +34,18 @@ def disable_tenant_rls(table: str) -> None:
     op.execute(f'DROP POLICY IF EXISTS {POLICY} ON "{table}"')
     op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
     op.execute(f'ALTER TABLE "{table}" DISABLE ROW LEVEL SECURITY')
+
+
+def run_across_tenants(table: str, sql: str) -> None:
+    """Run a data migration statement on every council's rows of ``table``.
+
+    FORCE makes the owner obey the policy too, and a migration has no tenant: lift FORCE for
+    the one statement (the owner then bypasses RLS) and put it straight back, inside the
+    migration's transaction so nothing else ever sees the table unforced.
+    """
+    if not _is_postgresql():
+        op.execute(sql)
+        return
+    op.execute(f'ALTER TABLE "{table}" NO FORCE ROW LEVEL SECURITY')
+    op.execute(sql)
+    op.execute(f'ALTER TABLE "{table}" FORCE ROW LEVEL SECURITY')

@@ -10,6 +10,7 @@ from core.audit import services as audit
 from core.cases.models import Case
 from core.db import db
 from core.errors import NotFound
+from core.identity.scope import case_in_scope
 from core.ids import parse_id
 
 
@@ -32,6 +33,8 @@ def access_case(actor: Actor, case_id: uuid.UUID | str, *, for_write: bool = Fal
         raise NotFound("case")
     if case.tenant_id != actor.tenant_id:  # unreachable while layers 2 and 3 hold
         raise AssertionError("tenant mismatch")
+    if not case_in_scope(actor, case.id, case.child_id):  # a SENCO, family or professional: only theirs
+        raise NotFound("case")
     if not for_write:
         audit.record(actor, "case.viewed", subject_type="child", subject_ids=[case.child_id],
                      object_type="case", object_id=case.id)

@@ -215,6 +215,8 @@ class Document(TenantScoped, Base):
     advice_id: Mapped[str | None] = mapped_column(String(64), default=None)
     plan_version_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     review_meeting_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    #: Sent in through a portal with this submission (core.submissions).
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(120))
 

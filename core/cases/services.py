@@ -25,6 +25,7 @@ from core.children.models import Child
 from core.children.services import matching_child_ids
 from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed
+from core.identity.scope import cases_filter
 from core.plans.services import check_case_event, on_case_event
 from core.timescales import (
     Deadline, InvalidEventsError, TimescalePolicy, apply_corrections, compute_deadlines, validate_event,
@@ -325,6 +326,12 @@ def _filtered(stmt: Select[Any], flt: CaseFilter, today: dt.date) -> Select[Any]
     return stmt
 
 
+def _scoped(actor: Actor, stmt: Select[Any]) -> Select[Any]:
+    """Limit a list to what a SENCO, family member or professional may see (staff: all)."""
+    clause = cases_filter(actor)
+    return stmt if clause is None else stmt.where(clause)
+
+
 def find_cases(actor: Actor, flt: CaseFilter, *, page: int, per_page: int, today: dt.date | None = None,
                order: str = "due") -> tuple[list[Case], int]:
     """Cases for a caseload list, most urgent first (or oldest first, ``order="opened"``).
@@ -333,8 +340,8 @@ def find_cases(actor: Actor, flt: CaseFilter, *, page: int, per_page: int, today
     """
     _require(actor, permissions.CASES_READ)
     today = today or clock.today()
-    total = db.session.execute(_filtered(select(func.count()).select_from(Case), flt, today)).scalar_one()
-    stmt = _filtered(select(Case), flt, today).options(selectinload(Case.child), selectinload(Case.caseworker))
+    total = db.session.execute(_scoped(actor, _filtered(select(func.count()).select_from(Case), flt, today))).scalar_one()
+    stmt = _scoped(actor, _filtered(select(Case), flt, today)).options(selectinload(Case.child), selectinload(Case.caseworker))
     if order == "opened":
         stmt = stmt.order_by(Case.opened_on, Case.id)
     else:
@@ -348,7 +355,7 @@ def list_cases_page(actor: Actor, flt: CaseFilter, *, after: uuid.UUID | None, l
                     today: dt.date | None = None) -> tuple[list[Case], uuid.UUID | None]:
     """Cases in creation order, keyset-paginated (the API)."""
     _require(actor, permissions.CASES_READ)
-    stmt = (_filtered(select(Case), flt, today or clock.today()).order_by(Case.id).limit(limit + 1)
+    stmt = (_scoped(actor, _filtered(select(Case), flt, today or clock.today())).order_by(Case.id).limit(limit + 1)
             .options(selectinload(Case.events)))  # the API shows every case's events
     if after is not None:
         stmt = stmt.where(Case.id > after)
@@ -366,14 +373,14 @@ def caseload_counts(actor: Actor, *, caseworker_id: uuid.UUID | None = None, una
     the council's cases, judged by ``next_due`` as the lists are."""
     _require(actor, permissions.CASES_READ)
     today = today or clock.today()
-    stmt = _filtered(
+    stmt = _scoped(actor, _filtered(
         select(
             func.count().filter(Case.next_due < today),
             func.count().filter(Case.next_due >= today, Case.next_due <= today + dt.timedelta(days=7)),
             func.count().filter(Case.stage.notin_(("ceased", "transferred"))),
         ).select_from(Case),
         CaseFilter(caseworker_id=caseworker_id, unassigned=unassigned), today,
-    )
+    ))
     overdue, this_week, active = db.session.execute(stmt).one()
     return {"overdue": overdue, "this_week": this_week, "all": active}
 

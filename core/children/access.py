@@ -14,6 +14,7 @@ from core.audit import services as audit
 from core.children.models import Child, Contact
 from core.db import db
 from core.errors import NotFound
+from core.identity.scope import child_in_scope
 from core.ids import parse_id
 
 
@@ -36,6 +37,8 @@ def access_child(actor: Actor, child_id: uuid.UUID | str, *, for_write: bool = F
         raise NotFound("child")
     if child.tenant_id != actor.tenant_id:  # unreachable while layers 2 and 3 hold
         raise AssertionError("tenant mismatch")
+    if not child_in_scope(actor, child.id):  # a SENCO, family or professional: only their part
+        raise NotFound("child")
     if not for_write:
         audit.record(actor, "child.viewed", subject_type="child", subject_ids=[child.id])
     return child

@@ -23,6 +23,8 @@ from core.children import identifiers
 from core.children.models import Child, Contact, Placement, Relationship, Sex
 from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed
+from core.identity.scope import children_filter
+from core.identity.services import index_placement
 from core.institutions.models import Institution
 
 NAME_MAX = 100
@@ -249,6 +251,9 @@ def add_placement(actor: Actor, child: Child, *, urn: int, started_on: dt.date, 
     placement = Placement(child=child, urn=urn, started_on=started_on, ended_on=ended_on)
     db.session.add(placement)
     db.session.flush()
+    # The platform's index of which councils place children where (no child data): a
+    # school's SENCO signing in is offered exactly these councils (core.identity).
+    index_placement(urn, child.tenant_id)
     audit.record(actor, "placement.created", subject_type="child", subject_ids=[child.id],
                  object_type="placement", object_id=placement.id)
     return placement
@@ -306,6 +311,11 @@ def matching_child_ids(q: str) -> Select[Any]:
     return _filtered(select(Child.id), ChildFilter(q=q))
 
 
+def _scoped(actor: Actor, stmt: Select[Any]) -> Select[Any]:
+    clause = children_filter(actor)
+    return stmt if clause is None else stmt.where(clause)
+
+
 def list_children_page(actor: Actor, flt: ChildFilter, *, after: uuid.UUID | None, limit: int) -> tuple[list[Child], uuid.UUID | None]:
     """Children in creation order (ids are UUIDv7), keyset-paginated for the API.
 
@@ -313,7 +323,7 @@ def list_children_page(actor: Actor, flt: ChildFilter, *, after: uuid.UUID | Non
     returned is recorded as ``child.listed``.
     """
     _require(actor, permissions.CHILDREN_READ)
-    stmt = _filtered(select(Child), flt).order_by(Child.id).limit(limit + 1)
+    stmt = _scoped(actor, _filtered(select(Child), flt)).order_by(Child.id).limit(limit + 1)
     if after is not None:
         stmt = stmt.where(Child.id > after)
     rows = list(db.session.execute(stmt).scalars())
@@ -329,9 +339,9 @@ def find_children(actor: Actor, flt: ChildFilter, *, page: int, per_page: int) -
     Every child shown is recorded as ``child.listed``.
     """
     _require(actor, permissions.CHILDREN_READ)
-    total = db.session.execute(_filtered(select(func.count()).select_from(Child), flt)).scalar_one()
+    total = db.session.execute(_scoped(actor, _filtered(select(func.count()).select_from(Child), flt))).scalar_one()
     stmt = (
-        _filtered(select(Child), flt)
+        _scoped(actor, _filtered(select(Child), flt))
         .order_by(func.lower(Child.family_name), func.lower(Child.given_name), Child.id)
         .offset(max(page - 1, 0) * per_page)
         .limit(per_page)

@@ -20,11 +20,14 @@ from core.audit import services as audit
 from core.cases.models import Document
 from core.db import db
 from core.errors import Forbidden, NotFound, ValidationFailed
+from core.identity.scope import document_in_scope
 from core.ids import parse_id
 from core.storage import new_document_key, storage
 
 MAX_BYTES = 20 * 1024 * 1024
-KINDS = ("advice", "plan_pdf", "review_paper", "review_report", "evidence", "other")
+KINDS = ("advice", "plan_pdf", "review_paper", "review_report", "evidence", "other",
+         # A family's views for Section A of the plan, sent through the portal (issue #4).
+         "views")
 
 
 @dataclass(frozen=True)
@@ -64,13 +67,18 @@ def _safe_filename(name: str, ftype: FileType) -> str:
 def store_document(actor: Actor, *, child_id: uuid.UUID, kind: str, title: str, filename: str, data: bytes,
                    case_id: uuid.UUID | None = None, advice_id: str | None = None,
                    plan_version_id: uuid.UUID | None = None, review_meeting_id: uuid.UUID | None = None,
-                   trusted_type: FileType | None = None) -> Document:
+                   submission_id: uuid.UUID | None = None, trusted_type: FileType | None = None,
+                   permission: str = permissions.CASES_WRITE) -> Document:
     """Store a file about a child (already accessed for write). Audited as ``document.added``.
 
     ``trusted_type`` is for files the platform made itself (plan PDFs); uploads are sniffed.
+    ``permission``: what the actor must hold: council staff write cases; the portals pass
+    their own (a parent's views, a professional's advice), having checked the actor's scope.
     """
-    if not actor.can(permissions.CASES_WRITE):
-        raise Forbidden(permissions.CASES_WRITE)
+    if not actor.can(permission):
+        raise Forbidden(permission)
+    if actor.scope is not None and not document_in_scope(actor, case_id, child_id):
+        raise NotFound("child")
     errors: dict[str, list[str]] = {}
     if kind not in KINDS:
         errors["kind"] = [f"Choose one of: {', '.join(KINDS)}"]
@@ -91,7 +99,7 @@ def store_document(actor: Actor, *, child_id: uuid.UUID, kind: str, title: str, 
     doc = Document(child_id=child_id, case_id=case_id, kind=kind, title=title.strip(), filename=_safe_filename(filename, ftype),
                    content_type=ftype.content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                    storage_key=key, advice_id=advice_id, plan_version_id=plan_version_id,
-                   review_meeting_id=review_meeting_id, created_by=actor.id)
+                   review_meeting_id=review_meeting_id, submission_id=submission_id, created_by=actor.id)
     db.session.add(doc)
     db.session.flush()
     audit.record(actor, "document.added", subject_type="child", subject_ids=[child_id], object_type="document",
@@ -109,6 +117,8 @@ def access_document(actor: Actor, document_id: uuid.UUID | str) -> Document:
         raise NotFound("document")
     if doc.tenant_id != actor.tenant_id:  # unreachable while layers 2 and 3 hold
         raise AssertionError("tenant mismatch")
+    if not document_in_scope(actor, doc.case_id, doc.child_id):
+        raise NotFound("document")
     return doc
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 import enum
 import uuid
 
-from sqlalchemy import Enum, ForeignKeyConstraint, Index, String, UniqueConstraint, func
+from sqlalchemy import CheckConstraint, Enum, ForeignKey, ForeignKeyConstraint, Index, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, default_id, utcnow
@@ -36,7 +36,8 @@ class Role(str, enum.Enum):
 
 class User(TenantScoped, Base):
     __tablename__ = "app_user"
-    __table_args__ = (UniqueConstraint("tenant_id", "id"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "id"),
+                      Index("uq_app_user_tenant_id_identity_id", "tenant_id", "identity_id", unique=True))
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=default_id)
     email: Mapped[str] = mapped_column(String(254))
@@ -45,6 +46,8 @@ class User(TenantScoped, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_signed_in_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: The person's single sign-on identity (issuer, subject): the only link SSO follows.
+    identity_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity.id"), default=None)
 
 
 # E-mail is unique per council, compared case-insensitively.
@@ -63,11 +66,20 @@ class UserSession(TenantScoped, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "user_id"], ["app_user.tenant_id", "app_user.id"], ondelete="CASCADE"),
         Index("ix_user_session_tenant_id_user_id", "tenant_id", "user_id"),
+        Index("ix_user_session_tenant_id_identity_id", "tenant_id", "identity_id"),
+        CheckConstraint("(user_id IS NULL) <> (identity_id IS NULL)", name="user_or_identity"),
     )
 
     # Random (v4), not time-ordered: nothing about one session id says anything about another.
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID]
+    #: Council staff sign in as a user; everyone else as an identity with memberships here.
+    user_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    identity_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("identity.id", ondelete="CASCADE"), default=None)
+    #: When the person last proved who they are (sensitive actions ask again after a while).
+    authenticated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: How they signed in (``demo``, ``email_link``, ``oidc:<provider id>``, ``org:<slug>``):
+    #: re-authentication asks them the same way.
+    auth_method: Mapped[str] = mapped_column(String(80), default="demo")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[dt.datetime | None] = mapped_column(default=None)

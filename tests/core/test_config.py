@@ -45,6 +45,9 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     ({"SECRET_KEY": GOOD_SECRET, "DEMO_MODE": "1"}, "DEMO_MODE must be off in production"),
     ({"SECRET_KEY": GOOD_SECRET}, "production needs PostgreSQL"),
     ({"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d"}, "production needs REDIS_URL"),
+    ({"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d", "REDIS_URL": "redis://c:6379/0"},
+     "production needs MAIL_URL"),
+    ({"SECRET_KEY": GOOD_SECRET, "MAIL_URL": "http://mail.example"}, "MAIL_URL must start with"),
 ])
 def test_production_refuses_unsafe_settings(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
@@ -53,10 +56,12 @@ def test_production_refuses_unsafe_settings(tmp_path: Path, env: dict[str, str],
 
 def test_production_accepts_safe_settings(tmp_path: Path) -> None:
     s = load_settings({"VAR_DIR": str(tmp_path), "SENDBRIDGE_ENV": "production", "SECRET_KEY": GOOD_SECRET,
-                       "DATABASE_URL": "postgresql://u:pw@db/sendbridge", "REDIS_URL": "redis://cache:6379/0"})
+                       "DATABASE_URL": "postgresql://u:pw@db/sendbridge", "REDIS_URL": "redis://cache:6379/0",
+                       "MAIL_URL": "smtp://relay:mailpw@smtp.council.example:587"})
     assert s.is_production
     described = s.describe()
     assert described["secret_key"] == "(set)" and "pw" not in described["database_url"]
+    assert "mailpw" not in described["mail_url"]
 
 
 def test_create_app_exits_with_the_list_of_problems(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

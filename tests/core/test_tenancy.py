@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -128,3 +129,21 @@ def test_a_count_with_no_tenant_fails_closed_too(app: Any) -> None:
     with pytest.raises(TenantContextRequired):
         db.session.execute(select(func.count()).select_from(Child)).scalar_one()
     db.session.rollback()
+
+
+def test_a_session_reused_after_a_platform_wide_transaction_may_enter_a_council(app: Any, tenant_a: Any) -> None:
+    """The tenant is judged per transaction: a committed tenantless read leaves nothing behind
+    that would refuse the next transaction, while switching inside one is still refused."""
+    from tenants.models import Tenant
+
+    session = db.session()
+    session.get(Tenant, tenant_a.id)  # platform-wide, no tenant
+    session.commit()
+    with tenant_context(tenant_a.id):
+        session.add(Child(given_name="Reuse", family_name="Test", date_of_birth=dt.date(2015, 1, 1)))
+        session.flush()
+        session.rollback()
+    session.get(Tenant, tenant_a.id)
+    with tenant_context(tenant_a.id), pytest.raises(TenantContextRequired):
+        session.execute(select(Child)).all()
+    session.rollback()
