@@ -101,3 +101,12 @@ def update_settings(slug: str, changes: Mapping[str, Any]) -> Tenant:
 
 def active_tenant_ids() -> list[uuid.UUID]:
     return list(db.session.execute(select(Tenant.id).where(Tenant.status == TenantStatus.ACTIVE)).scalars())
+
+
+def tenant_names(ids: list[uuid.UUID]) -> list[tuple[str, str]]:
+    """``(slug, name)`` of the active councils among ``ids``, by name (the council switcher)."""
+    if not ids:
+        return []
+    rows = db.session.execute(select(Tenant.slug, Tenant.name).where(
+        Tenant.id.in_(ids), Tenant.status == TenantStatus.ACTIVE).order_by(Tenant.name)).all()
+    return [(r.slug, r.name) for r in rows]

@@ -196,6 +196,22 @@ class LiveServer:
         body: Any = json.loads(raw) if raw and "json" in ctype else raw.decode(errors="replace")
         return status, resp_headers, body
 
+    def mail_to(self, address: str) -> list[Any]:
+        """E-mail the server sent to ``address``, oldest first (``email.message.EmailMessage``):
+        it writes each message as an .eml file under ``VAR_DIR/mail`` (core.mail's file
+        transport, the default when MAIL_URL is not set)."""
+        import email.policy
+        from email.parser import BytesParser
+
+        assert self._tmp is not None, "LiveServer not started"
+        folder = self._tmp / "var" / "mail"
+        out = []
+        for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
+            msg = BytesParser(policy=email.policy.default).parsebytes(path.read_bytes())
+            if str(msg["To"]).lower() == address.lower():
+                out.append(msg)
+        return out
+
     def log_text(self) -> str:
         if self._tmp is None or not (self._tmp / "gunicorn.log").exists():
             return ""

@@ -14,6 +14,7 @@ from core import db_roles
 from core.db import db
 from migrations import runner
 from tenants.cli import clients_cli, tenants_cli
+from tenants.idp_cli import idp_commands
 from tenants.maintenance import MAINTENANCE_FAN_OUTS, MAINTENANCE_JOBS, fan_out
 
 
@@ -165,5 +166,6 @@ def check() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, demo_cli, tenants_cli, clients_cli, maintenance_cli, worker, scheduler, show_settings, check):
+    for command in (db_cli, demo_cli, tenants_cli, clients_cli, maintenance_cli, worker, scheduler, show_settings, check,
+                    *idp_commands(app.config["SENDBRIDGE_SETTINGS"])):
         app.cli.add_command(command)
