@@ -19,8 +19,9 @@ from core.actors import Actor
 from core.audit.services import audit_context
 from core.cases import services as cases
 from core.children import services as children
-from core.children.models import Placement
-from core.db import db
+from core.cases.models import Case
+from core.children.models import Child, Placement
+from core.db import db, utcnow
 from core.institutions.models import Institution, InstitutionKind, Phase
 from core.permissions import ALL
 from core.tenancy import tenant_context
@@ -247,8 +248,9 @@ def seed_cases(actor: Actor, kids: list[Any], *, caseworker_id: Any, today: dt.d
             {"type": "advice_requested", "date": _days(today, 29), "advice": "educational", "advice_id": "edu-1"},
             {"type": "advice_requested", "date": _days(today, 29), "advice": "medical", "advice_id": "med-1"},
             {"type": "advice_received", "date": _days(today, 5), "advice": "educational", "advice_id": "edu-1"}],
-        # A draft out with the family: the 15 days for comments run until next week.
-        2: _journey(today, 120)[:-1],
+        # A draft out with the family, served 8 days ago: the 15 days for comments (served + 14,
+        # reg 13(1)(a)) run for six more days.
+        2: _journey(today, 108)[:-1],
         # A plan about a year old: the annual review is due within weeks.
         3: _journey(today, 470),
         # A request with no decision after seven weeks: overdue (reg 5).
@@ -288,8 +290,108 @@ def _record(actor: Actor, case: Any, event: dict[str, object], *, kid: Any, poli
     cases.record_event(actor, case, event, policy=policy, today=today)
 
 
+# ---------------------------------------------------------------------------------------
+# People outside the council, for the portals (issue #4): a parent, a young person, a school
+# SENCO and a health professional in each council, each with an accepted membership, so the
+# demo's portal sign-in can show each portal. (In real use they are invited, or come through
+# their school's identity provider.)
+
+#: Which demo child each family member belongs to: the draft out for comments (index 2), and
+#: the oldest, a young person with a plan (index 11). The professional is asked for the
+#: health advice still awaited on case 1.
+PARENT_CHILD, YOUNG_PERSON_CHILD, ADVICE_CHILD, ADVICE_ID = 2, 11, 1, "med-1"
+
+
+def _child_name(council: DemoCouncil, n: int) -> tuple[str, str]:
+    offset = int(council.la_code) * 100
+    return GIVEN[(n * 5 + offset) % len(GIVEN)], FAMILY[(n * 7 + offset) % len(FAMILY)]
+
+
+def portal_people(council: DemoCouncil) -> dict[str, tuple[str, str]]:
+    """``{role: (display name, e-mail)}`` of the council's demo portal people."""
+    offset = int(council.la_code) * 100
+    parent_given, _rel = PARENTS[(PARENT_CHILD + offset) % len(PARENTS)]
+    family = _child_name(council, PARENT_CHILD)[1]
+    yp_given, yp_family = _child_name(council, YOUNG_PERSON_CHILD)
+    school = next(i for i in INSTITUTIONS if i[5] == council.la_code and i[4] == Phase.PRIMARY)
+    school_domain = school[1].split()[0].lower()
+    return {
+        "parent": (f"{parent_given} {family}", f"parent{PARENT_CHILD + 1}@{council.slug}-family.example.com"),
+        "young_person": (f"{yp_given} {yp_family}", f"{yp_given.lower()}.{yp_family.lower().replace(chr(39), '')}@example.com"),
+        "senco": ("Ruth Adeyemi" if council.slug == "northshire" else "Gareth Price",
+                  f"senco@{school_domain}.example.sch.uk"),
+        "professional": ("Dr Ravi Menon" if council.slug == "northshire" else "Dr Claire Boyd",
+                         f"paediatrics@{council.slug}-health.example.nhs.uk"),
+    }
+
+
+def seed_portal_people(council: DemoCouncil, *, today: dt.date | None = None) -> int:
+    """Give the council's demo portal people their memberships (idempotent). Returns how many
+    memberships were made now."""
+    from core.identity.models import EMAIL_ISSUER, Membership, MembershipRole
+    from core.identity.services import _index_membership, record_identity
+
+    today = today or dt.date.today()
+    tenant_id = db.session.execute(select(Tenant.id).where(Tenant.slug == council.slug)).scalar_one_or_none()
+    db.session.rollback()  # a transaction belongs to one tenant context (core.tenancy)
+    if tenant_id is None:
+        return 0
+    people = portal_people(council)
+    made = 0
+    with tenant_context(tenant_id), audit_context("cli"):
+        kids = list(db.session.execute(select(Child).order_by(Child.id)).scalars())  # ids are time-ordered
+        if len(kids) <= YOUNG_PERSON_CHILD:
+            db.session.rollback()
+            return 0
+        advice_case = db.session.execute(select(Case).where(Case.child_id == kids[ADVICE_CHILD].id)).scalars().first()
+        school_urn = next(i[0] for i in INSTITUTIONS if i[5] == council.la_code and i[4] == Phase.PRIMARY)
+        scopes: dict[str, dict[str, Any]] = {
+            "parent": {"child_id": kids[PARENT_CHILD].id},
+            "young_person": {"child_id": kids[YOUNG_PERSON_CHILD].id},
+            "senco": {"urn": school_urn},
+            "professional": {"case_id": advice_case.id if advice_case else None, "advice_id": ADVICE_ID,
+                             "expires_at": dt.datetime.combine(today + dt.timedelta(days=42), dt.time(),
+                                                               tzinfo=dt.timezone.utc)},
+        }
+        for role, (name, email) in people.items():
+            scope = scopes[role]
+            if role == "professional" and scope["case_id"] is None:
+                continue
+            identity = record_identity(issuer=EMAIL_ISSUER, subject=email, email=email, email_verified=True,
+                                       display_name=name)
+            exists = db.session.execute(select(Membership.id).where(Membership.identity_id == identity.id)).first()
+            if exists:
+                continue
+            db.session.add(Membership(identity_id=identity.id, role=MembershipRole(role), invited_email=email,
+                                      granted_by="demo-seed", accepted_at=utcnow(), **scope))
+            db.session.flush()
+            _index_membership(identity.id, tenant_id)
+            made += 1
+        db.session.commit()
+    return made
+
+
+#: The demo's platform operator (sees no child data without a break-glass).
+DEMO_OPERATOR = ("Sam Okoro (platform support)", "support@sendbridge.example")
+
+
+def seed_operator() -> None:
+    from core.identity.models import EMAIL_ISSUER, Operator
+    from core.identity.services import record_identity
+
+    name, email = DEMO_OPERATOR
+    identity = record_identity(issuer=EMAIL_ISSUER, subject=email, email=email, email_verified=True, display_name=name)
+    if db.session.get(Operator, identity.id) is None:
+        db.session.add(Operator(identity_id=identity.id))
+    db.session.commit()
+
+
 def seed_demo() -> list[str]:
     """Seed everything, committing as it goes; returns the slugs of councils created now."""
     seed_institutions()
+    seed_operator()
     db.session.commit()
-    return [c.slug for c in COUNCILS if seed_council(c)]
+    created = [c.slug for c in COUNCILS if seed_council(c)]
+    for council in COUNCILS:
+        seed_portal_people(council)
+    return created

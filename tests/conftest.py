@@ -337,6 +337,9 @@ def make_case(app: Any, make_child: Any) -> Callable[..., Any]:
     return make
 
 
+#: A date of birth making a child a young person (over compulsory school age) in Nov 2026.
+YOUNG_PERSON_DOB = dt.date(2008, 3, 1)
+
 #: The statutory journey to an issued plan (request 5 Jan 2026), for fixtures.
 JOURNEY_TO_PLAN = [
     {"type": "decision_to_assess_made", "date": "2026-02-10", "outcome": "assess"},
@@ -357,10 +360,10 @@ def object_graph(app: Any, make_child: Any, make_contact: Any, make_case: Any) -
     from core.cases.models import CaseEvent, PlanVersion, ReviewMeeting
     from core.documents.services import store_document
 
-    def make(tenant: Any, family_name: str | None = None) -> dict[str, Any]:
+    def make(tenant: Any, family_name: str | None = None, **child_fields: Any) -> dict[str, Any]:
         from core import clock
 
-        child = make_child(tenant, **({"family_name": family_name} if family_name else {}))
+        child = make_child(tenant, **({"family_name": family_name} if family_name else {}), **child_fields)
         contact = make_contact(tenant, child)
         # A move next September, so the phase-transfer cohort lists this case too.
         today = clock.today()
@@ -376,7 +379,16 @@ def object_graph(app: Any, make_child: Any, make_contact: Any, make_case: Any) -
             s.flush()
             version = s.execute(select(PlanVersion).where(PlanVersion.case_id == case.id, PlanVersion.state == "issued")).scalar_one()
             event = s.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc()).limit(1)).scalar_one()
-            ids = {"document_id": doc.id, "meeting_id": meeting.id, "version_id": version.id, "event_id": event.id}
+            # Something the family sent in through the portal (issue #4).
+            from core.submissions.models import Submission, SubmissionKind
+
+            sent = Submission(child_id=child.id, case_id=case.id, kind=SubmissionKind.VIEWS, text="My views",
+                              body={"about": "My views"}, submitted_by="identity:tests", submitted_as="parent",
+                              submitted_by_name="A parent")
+            s.add(sent)
+            s.flush()
+            ids = {"document_id": doc.id, "meeting_id": meeting.id, "version_id": version.id, "event_id": event.id,
+                   "submission_id": sent.id}
         return {"child": child, "child_id": child.id, "contact_id": contact.id, "case": case, "case_id": case.id, **ids}
 
     return make
@@ -466,6 +478,110 @@ def sign_in(client: Any, user: User, *, signed_in_at: float | None = None, last_
         auth[str(user.tenant_id)] = str(session_id)
         sess["auth"] = auth
     return session_id
+
+
+def sign_in_identity(client: Any, tenant: Any, identity: Any, *, method: str = "email_link",
+                     authenticated_at: dt.datetime | None = None) -> Any:
+    """A real server-side session in ``tenant`` for an outside person's identity."""
+    from core.users.sessions import start_session
+
+    with in_tenant(tenant):
+        record = start_session(identity_id=identity.id, method=method)
+        if authenticated_at is not None:
+            record.authenticated_at = authenticated_at
+        session_id = record.id
+    with client.session_transaction() as sess:
+        auth = dict(sess.get("auth") or {})
+        auth[str(tenant.id)] = str(session_id)
+        sess["auth"] = auth
+    return session_id
+
+
+@pytest.fixture
+def make_identity(app: Any) -> Callable[..., Any]:
+    """A platform identity (an e-mail-link one unless ``issuer`` says otherwise)."""
+    from core.identity.models import EMAIL_ISSUER
+    from core.identity.services import record_identity
+
+    def make(email: str | None = None, *, issuer: str = EMAIL_ISSUER, subject: str | None = None,
+             name: str | None = None) -> Any:
+        n = next(_counter)
+        address = email or f"person{n}@example.org"
+        with db.isolated_scope() as session:
+            identity = record_identity(issuer=issuer, subject=subject or address, email=address, email_verified=True,
+                                       display_name=name or f"Person {n}")
+            session.commit()
+        return identity
+
+    return make
+
+
+@pytest.fixture
+def make_member(app: Any, make_identity: Any) -> Callable[..., Any]:
+    """An outside person with an accepted membership in ``tenant``: ``role`` is parent,
+    young_person, senco (give ``urn``), or professional (give ``case_id``, maybe ``advice_id``)."""
+    from core.identity.models import Membership, MembershipRole
+    from core.identity.services import _index_membership
+
+    def make(tenant: Any, role: str, *, identity: Any = None, child_id: Any = None, case_id: Any = None,
+             urn: int | None = None, advice_id: str | None = None, expires_at: dt.datetime | None = None) -> Any:
+        from core.db import utcnow
+
+        identity = identity or make_identity()
+        with in_tenant(tenant) as session:
+            session.add(Membership(identity_id=identity.id, role=MembershipRole(role), child_id=child_id, case_id=case_id,
+                                   urn=urn, advice_id=advice_id, invited_email=identity.email, granted_by="tests",
+                                   accepted_at=utcnow(), expires_at=expires_at))
+            session.flush()
+            _index_membership(identity.id, tenant.id)
+        return identity
+
+    return make
+
+
+@pytest.fixture
+def make_operator(app: Any, owner_engine: Any, request: pytest.FixtureRequest) -> Any:
+    """An operator identity, committed by the owner (as the operators' CLI does), removed after."""
+    from sqlalchemy import text
+
+    made: list[Any] = []
+
+    def remove() -> None:
+        with owner_engine.begin() as conn:
+            for i in made:
+                conn.execute(text("DELETE FROM identity WHERE id = :i"), {"i": i})
+
+    request.node.after_rollback.append(remove)
+
+    def make() -> Any:
+        import uuid
+
+        ident = uuid.uuid4()
+        with owner_engine.begin() as conn:
+            conn.execute(text("INSERT INTO identity (id, issuer, subject, email, email_verified, display_name, created_at) "
+                              "VALUES (:i, 'https://ops-idp.example', :s, 'ops@sendbridge.example', true, 'Ops Person', now())"),
+                         {"i": ident, "s": f"op-{ident.hex[:8]}"})
+            conn.execute(text("INSERT INTO operator (identity_id, active, created_at) VALUES (:i, true, now())"), {"i": ident})
+        made.append(ident)
+        from core.identity.models import Identity
+
+        identity = db.session.get(Identity, ident)
+        db.session.commit()  # a platform-wide read: end its transaction before anyone enters a council
+        return identity
+
+    return make
+
+
+@pytest.fixture
+def identity_client(app: Any, client_for: Callable[..., Any]) -> Callable[..., Any]:
+    """A client for ``tenant``'s host signed in as ``identity``."""
+
+    def make(tenant: Any, identity: Any, **kwargs: Any) -> Any:
+        client = client_for(tenant)
+        client.user_session_id = sign_in_identity(client, tenant, identity, **kwargs)
+        return client
+
+    return make
 
 
 def csrf_token(client: Any, path: str) -> str:

@@ -22,13 +22,15 @@ from core import db_roles
 from core.actors import Actor
 from core.audit.services import reset_audit_context, set_audit_context
 from core.config import Settings, SettingsError, load_settings
-from core.db import db, derive_urls
+from core.crypto import configure_crypto
+from core.mail import configure_mail
+from core.db import db, derive_urls, utcnow
 from core.jobs import configure_jobs
 from core.logs import bind_log_context, configure_logging, reset_log_context
 from core.storage import LocalStorage, configure_storage
 from core.permissions import permissions_for_role
 from core.tenancy import enter_tenant, exit_tenant
-from core.users.sessions import resume_session
+from core.users.sessions import resume
 from tenants.resolution import resolve_tenant
 from web import errors, security
 from web.api.base import Api
@@ -92,6 +94,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     urls = derive_urls(settings.database_url, settings.secret_key)
     db.configure(urls)
     configure_jobs(settings.redis_url)
+    configure_crypto(settings.secret_key)
+    configure_mail(settings.mail_url or f"file://{settings.var_dir / 'mail'}", settings.mail_from)
     # TODO(#5): S3 with SSE-KMS in production; a local folder is the embedded default.
     configure_storage(LocalStorage(settings.var_dir / "documents"))
 
@@ -137,7 +141,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.ui.children import bp as children_ui
     from web.ui.plans import bp as plans_ui
     from web.ui.public import bp as public_bp
+    from web.ui.portal.advice import bp as portal_advice
+    from web.ui.portal.family import bp as portal_family
+    from web.ui.portal.school import bp as portal_school
+    from web.ui.portal.sign_in import bp as portal_bp
+    from web.ui.operator import bp as operator_bp
+    from web.ui.reauth import bp as reauth_bp
+    from web.ui.access import bp as access_ui
     from web.ui.reviews import bp as reviews_ui
+    from web.ui.sso import bp as sso_bp
 
     # flask-smorest registers ERROR_SCHEMA (ProblemSchema) as the "Problem" component.
     api.spec.components.response("PROBLEM", {
@@ -151,8 +163,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "type": "oauth2",
         "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": _scope_docs()}},
     })
-    for bp in (public_bp, auth_bp, children_ui, cases_ui, plans_ui, reviews_ui, calculator_ui, oauth_bp, api_docs):
+    for bp in (public_bp, auth_bp, children_ui, cases_ui, plans_ui, reviews_ui, calculator_ui, oauth_bp, api_docs,
+               portal_bp, portal_family, portal_school, portal_advice, reauth_bp, sso_bp, operator_bp):
         app.register_blueprint(bp)
+    app.register_blueprint(access_ui)  # staff pages for portal access and submissions (issue #4)
     csrf.exempt(oauth_bp)
     _register_assets(app, settings)
 
@@ -185,7 +199,7 @@ def _running_maintenance_command() -> bool:
     owner role and are what creates the runtime role, so its check cannot apply to them."""
     ctx = click.get_current_context(silent=True)
     while ctx is not None:
-        if ctx.info_name in ("db", "tenants", "clients", "demo", "settings", "maintenance"):
+        if ctx.info_name in ("db", "tenants", "clients", "demo", "settings", "maintenance", "idp", "operators"):
             return True
         ctx = ctx.parent
     return False
@@ -267,22 +281,42 @@ def _leave_tenant_path(app: Flask) -> None:
 
 
 def _load_signed_in_user(app: Flask, tenant_id: uuid.UUID) -> None:
+    """Who is signed in to this council: a member of staff (``g.user``), or a person from
+    outside it with memberships here (``g.identity``: SENCO, family, professional, or an
+    operator). Either way ``g.actor`` carries their permissions and, for outsiders, the scope
+    their memberships grant."""
+    from core.identity.models import Identity
+    from core.identity.services import actor_for_identity
+
     session_id = security.session_id_for(str(tenant_id))
     if session_id is None:
         return
     settings: Settings = app.config["SENDBRIDGE_SETTINGS"]
     # Looked up inside this council (the ORM criterion and RLS both apply), so a session id
     # copied from another council's entry finds nothing (STYLE.md section 3, layer 1).
-    user, ended = resume_session(session_id, idle=dt.timedelta(minutes=settings.session_idle_minutes),
-                                 absolute=dt.timedelta(hours=settings.session_absolute_hours))
-    if user is None or user.tenant_id != tenant_id:
+    found, ended = resume(session_id, idle=dt.timedelta(minutes=settings.session_idle_minutes),
+                          absolute=dt.timedelta(hours=settings.session_absolute_hours))
+    actor = None
+    if found is not None and found.user is not None and found.user.tenant_id == tenant_id:
+        user = found.user
+        g.user = user
+        actor = Actor(tenant_id=tenant_id, kind="user", id=str(user.id), permissions=permissions_for_role(user.role),
+                      display_name=user.display_name, identity_id=user.identity_id)
+    elif found is not None and found.identity_id is not None:
+        identity = db.session.get(Identity, found.identity_id)
+        actor = actor_for_identity(identity) if identity is not None else None
+        if actor is None:  # every membership here has ended (revoked, expired, advice returned)
+            found.session.ended_at, found.session.ended_reason = utcnow(), "no_access"
+            ended = "no_access"
+        else:
+            g.identity = identity
+    if actor is None:
         security.forget_session(str(tenant_id))
-        g.session_ended = ended if ended in ("idle", "absolute") else None
+        g.session_ended = ended if ended in ("idle", "absolute", "no_access") else None
         return
-    g.user = user
+    g.user_session = found.session if found else None
     g.user_session_id = session_id
-    g.actor = Actor(tenant_id=tenant_id, kind="user", id=str(user.id),
-                    permissions=permissions_for_role(user.role), display_name=user.display_name)
+    g.actor = actor
 
 
 def main() -> None:  # pragma: no cover - convenience for `python -m web.app`

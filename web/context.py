@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from flask import abort, g
+from flask import abort, g, redirect, request, url_for
 
 if TYPE_CHECKING:
     from core.actors import Actor
@@ -25,6 +25,26 @@ def require_tenant() -> TenantInfo:
 
 def current_user() -> User | None:
     return g.get("user")
+
+
+def staff_signed_in() -> bool:
+    """Whether the staff pages may be shown: a member of the council's staff, or a platform
+    operator holding a live break-glass here (read-only permissions, every read audited)."""
+    if g.get("user") is not None:
+        return True
+    actor = g.get("actor")
+    return actor is not None and actor.kind == "operator" and bool(actor.permissions)
+
+
+def require_staff() -> Any:
+    """A ``before_request`` for the council staff's blueprints: staff (or an operator under
+    break-glass) carry on; anyone else goes to the staff sign-in, coming back here after."""
+    require_tenant()
+    if not staff_signed_in():
+        target = request.script_root + request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None,
+                                ended=g.get("session_ended")))
+    return None
 
 
 def current_actor() -> Actor:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect
 
+from tenants import demo as _demo
 from tests.live_server import ROOT, LiveServer, shared_live_server
 
 AXE_PATH = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -32,6 +33,14 @@ USERS = {
     "manager": ("northshire", "Daniel Hughes"),
     "southvale-caseworker": ("southvale", "Priya Shah"),
 }
+#: People outside the council (the portals), who sign in at /portal/sign-in: "parent",
+#: "young_person", "senco", "professional" in Northshire, and "southvale-<role>".
+PORTAL_USERS: dict[str, tuple[str, str]] = {}
+for _council in _demo.COUNCILS:
+    for _role, (_name, _email) in _demo.portal_people(_council).items():
+        PORTAL_USERS[_role if _council.slug == "northshire" else f"{_council.slug}-{_role}"] = (_council.slug, _name)
+PORTAL_USERS["operator"] = ("northshire", _demo.DEMO_OPERATOR[0])
+USERS.update(PORTAL_USERS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -71,8 +80,12 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 def sign_in(page: Page, server: LiveServer, slug: str, name: str) -> None:
-    """Sign in through the demo sign-in form, as a person would."""
-    page.goto(server.tenant_url(slug, "/sign-in"))
+    """Sign in through the demo sign-in form, as a person would (the staff form, or the
+    portal's for people outside the council)."""
+    if (slug, name) in PORTAL_USERS.values():
+        page.goto(server.tenant_url(slug, "/portal/sign-in"))
+    else:
+        page.goto(server.tenant_url(slug, "/sign-in"))
     page.get_by_role("radio", name=name).check()
     with page.expect_event("load"):
         page.get_by_role("button", name="Sign in", exact=True).click()

@@ -10,11 +10,11 @@ PUBLIC_ENDPOINTS = {
 _EVENT = {"type": "review_meeting_held", "date": "2026-11-02"}
 
 ISOLATION_MATRIX = {
-    "cases_api.Cases": {"kind": "api_list", "path": "/api/v1/cases", "shows": "case_id",
+    "cases_api.Cases": {"kind": "api_list", "path": "/api/v1/cases", "shows": "case_id", "scope": "cases:read",
                         "queries": ["", "?limit=200", "?due=overdue", "?due=this_week", "?due=four_weeks",
                                     "?stage=plan", "?stage=request"]},
-    "cases_api.Case": {"kind": "api_object", "path": "/api/v1/cases/{case_id}"},
+    "cases_api.Case": {"kind": "api_object", "path": "/api/v1/cases/{case_id}", "scope": "cases:read"},
     # GET lists the case's events (the positive control reads B's own); POST records one.
     "cases_api.CaseEvents": {"kind": "api_object", "path": "/api/v1/cases/{case_id}/events", "post_json": True,
-                             "body": _EVENT},
+                             "body": _EVENT, "scope": "cases:read"},
 }

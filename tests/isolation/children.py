@@ -12,7 +12,8 @@ ISOLATION_MATRIX = {
                              "permission": "children.write"},
     "children.new_placement": {"kind": "object", "path": "/children/{child_id}/placements/new", "post": True,
                                "permission": "children.write"},
-    "children_api.Children": {"kind": "api_list", "path": "/api/v1/children",
+    "children_api.Children": {"kind": "api_list", "path": "/api/v1/children", "scope": "children:read",
                               "queries": ["", "?q=Zzalpha", "?q={given_name}", "?limit=200"]},
-    "children_api.Child": {"kind": "api_object", "path": "/api/v1/children/{child_id}", "patch": True},
+    "children_api.Child": {"kind": "api_object", "path": "/api/v1/children/{child_id}", "patch": True,
+                            "scope": "children:read"},
 }

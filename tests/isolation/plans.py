@@ -27,14 +27,14 @@ ISOLATION_MATRIX = {
                       "permission": "plans.read"},
     "plans.diff": {"kind": "object", "path": "/cases/{case_id}/plan/diff", "permission": "plans.read"},
     "plans.download_document": {"kind": "object", "path": "/documents/{document_id}", "permission": "cases.read"},
-    "plans_api.Plan": {"kind": "api_object", "path": "/api/v1/cases/{case_id}/plan"},
-    "plans_api.PlanVersions": {"kind": "api_object", "path": "/api/v1/cases/{case_id}/plan/versions"},
-    "plans_api.PlanVersion": {"kind": "api_object", "path": "/api/v1/cases/{case_id}/plan/versions/{version_id}"},
-    "plans_api.PlanVersionPdf": {"kind": "api_object",
+    "plans_api.Plan": {"kind": "api_object", "scope": "plans:read", "path": "/api/v1/cases/{case_id}/plan"},
+    "plans_api.PlanVersions": {"kind": "api_object", "scope": "plans:read", "path": "/api/v1/cases/{case_id}/plan/versions"},
+    "plans_api.PlanVersion": {"kind": "api_object", "scope": "plans:read", "path": "/api/v1/cases/{case_id}/plan/versions/{version_id}"},
+    "plans_api.PlanVersionPdf": {"kind": "api_object", "scope": "plans:read",
                                  "path": "/api/v1/cases/{case_id}/plan/versions/{version_id}/pdf"},
-    "plans_api.PlanVersionDiff": {"kind": "api_object",
+    "plans_api.PlanVersionDiff": {"kind": "api_object", "scope": "plans:read",
                                   "path": "/api/v1/cases/{case_id}/plan/versions/{version_id}/diff/{version_id}"},
     # GET here; the PUT of another council's case is tested in tests/web/api/test_plans_api.py
     # (the matrix's write checks are POST and PATCH).
-    "plans_api.PlanDraft": {"kind": "api_object", "path": "/api/v1/cases/{case_id}/plan/draft"},
+    "plans_api.PlanDraft": {"kind": "api_object", "scope": "plans:read", "path": "/api/v1/cases/{case_id}/plan/draft"},
 }

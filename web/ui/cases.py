@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from core import clock, permissions
 from core.cases.access import access_case
@@ -30,10 +30,11 @@ from core.cases.workflow import STAGES, WorkflowRefusal, check_next_event, deriv
 from core.children.access import access_child
 from core.documents.services import documents_of_case, store_document
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.identity import services as identities
 from core.timescales import EVENT_TYPES, RULES, Deadline, TimescalePolicy, apply_corrections
 from core.users.models import Role, User
 from core.users.services import staff_names
-from web.context import current_actor, current_user, require_tenant
+from web.context import current_actor, current_user, require_staff, require_tenant
 from web.ui import event_forms as words
 from web.ui.forms import FormErrors, date_items, date_parts, parse_date, text
 
@@ -50,14 +51,7 @@ REQUESTERS = list(words.ATTRIBUTE_TEXT["requester"].choices.items())
 ROUTES = list(words.ATTRIBUTE_TEXT["brought_to_attention"].choices.items())
 
 
-@bp.before_request
-def _signed_in():  # type: ignore[no-untyped-def]
-    require_tenant()
-    if g.get("user") is None:
-        target = request.script_root + request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None,
-                                ended=g.get("session_ended")))
-    return None
+bp.before_request(require_staff)
 
 
 def _require(permission: str) -> None:
@@ -97,8 +91,7 @@ def _due_tag(next_due: dt.date | None, today: dt.date) -> tuple[str, str]:
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
     actor = current_actor()
-    user = current_user()
-    assert user is not None
+    user = current_user()  # None for an operator under break-glass
     today = clock.today()
     staff = assignable_staff()
     staff_by_id = {str(u.id): u for u in staff}
@@ -113,20 +106,20 @@ def index():  # type: ignore[no-untyped-def]
         errors.add("stage", "Select a stage from the list")
     if due and due not in DUE_FILTERS:
         errors.add("due", "Select when the next deadline is due from the list")
-    holds_cases = user.role == Role.CASEWORKER
+    holds_cases = user is not None and user.role == Role.CASEWORKER
     fallback = False
     if who is None:
         # Caseworkers start with their own cases; one who holds none yet (a new starter)
         # sees everyone's, with a line saying so, rather than an empty page.
         who = "all"
         if holds_cases:
-            if caseload_counts(actor, caseworker_id=user.id, today=today)["all"]:
+            if user is not None and caseload_counts(actor, caseworker_id=user.id, today=today)["all"]:
                 who = "mine"
             else:
                 fallback = True
     who = who.strip()
     caseworker_id: uuid.UUID | None = None
-    if who == "mine":
+    if who == "mine" and user is not None:
         caseworker_id = user.id
     elif who in staff_by_id:
         caseworker_id = staff_by_id[who].id
@@ -300,13 +293,19 @@ def _open(actor: Any, child: Any, values: Mapping[str, str], parts: Mapping[str,
 
 
 def _staff_names(rows: Sequence[CaseEvent]) -> dict[str, str]:
-    """Who recorded each step, by name, including staff who have since left."""
-    return staff_names([r.recorded_by for r in rows if r.recorded_by_type == "user"])
+    """Who recorded each step, by name, including staff who have since left, and people who
+    sent something in through the portals (a request, advice)."""
+    names = staff_names([r.recorded_by for r in rows if r.recorded_by_type == "user"])
+    people = {uuid.UUID(r.recorded_by) for r in rows if r.recorded_by_type == "identity"}
+    names.update({str(k): v for k, v in identities.display_names(people).items()})
+    return names
 
 
 def _recorded_by(row: CaseEvent, names: Mapping[str, str]) -> str:
     if row.recorded_by_type == "user":
         return names.get(row.recorded_by, "a former member of staff")
+    if row.recorded_by_type == "identity":
+        return f"{names.get(row.recorded_by, 'someone')} (through the online portal)"
     return {"api_client": "a connected system (through the API)", "operator": "Sendbridge (data set-up)",
             "system": "Sendbridge"}.get(row.recorded_by_type, "Sendbridge")
 

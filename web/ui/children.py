@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from core import permissions
 from core.audit import services as audit
@@ -15,7 +15,7 @@ from core.children import services
 from core.children.access import access_child
 from core.children.models import Relationship, Sex
 from core.errors import Conflict, Forbidden, ValidationFailed
-from web.context import current_actor, require_tenant
+from web.context import current_actor, require_staff
 from web.ui.forms import FormErrors, date_items, date_parts, parse_date, text
 
 bp = Blueprint("children", __name__, url_prefix="/children")
@@ -25,14 +25,7 @@ SEX_ITEMS = [("female", "Female"), ("male", "Male"), ("other", "Other"), ("unkno
 CHILD_ORDER = ["given_name", "family_name", "date_of_birth", "sex", "upn", "uln", "nhs_number", "postcode"]
 
 
-@bp.before_request
-def _signed_in():  # type: ignore[no-untyped-def]
-    require_tenant()
-    if g.get("user") is None:
-        target = request.script_root + request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None,
-                                ended=g.get("session_ended")))
-    return None
+bp.before_request(require_staff)
 
 
 def _can_write() -> bool:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from core import permissions
@@ -38,7 +38,7 @@ from core.plans.content import (
 )
 from core.plans.diff import diff_content
 from core.plans.pdf import STATE_WORDS
-from web.context import current_actor, require_tenant
+from web.context import current_actor, require_staff
 from web.ui.forms import FormErrors, text
 
 bp = Blueprint("plans", __name__)
@@ -51,14 +51,7 @@ STATE_TAGS = {"draft": ("Working draft", "govuk-tag--yellow"), "served": ("Draft
 _AMOUNT = re.compile(r"^\d{1,8}(\.\d{1,2})?$")
 
 
-@bp.before_request
-def _signed_in():  # type: ignore[no-untyped-def]
-    require_tenant()
-    if g.get("user") is None:
-        target = request.script_root + request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None,
-                                ended=g.get("session_ended")))
-    return None
+bp.before_request(require_staff)
 
 
 def _can_write() -> bool:

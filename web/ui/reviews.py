@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from core import clock, permissions
 from core.cases import jobs as reminder_jobs
@@ -24,20 +24,13 @@ from core.cases import services as cases
 from core.cases.access import access_case
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.timescales import RULES, TimescalePolicy
-from web.context import current_actor, require_tenant
+from web.context import current_actor, require_staff, require_tenant
 from web.ui.forms import FormErrors, date_items, date_parts, parse_date, text
 
 bp = Blueprint("reviews", __name__)
 
 
-@bp.before_request
-def _signed_in():  # type: ignore[no-untyped-def]
-    require_tenant()
-    if g.get("user") is None:
-        target = request.script_root + request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.sign_in", next=target.rstrip("?") if target else None,
-                                ended=g.get("session_ended")))
-    return None
+bp.before_request(require_staff)
 
 
 def _policy() -> TimescalePolicy:
