@@ -72,13 +72,28 @@ class Settings:
     mail_url: str = ""
     #: The From: of e-mail the platform sends.
     mail_from: str = "SEND services <no-reply@sendbridge.invalid>"
-    #: Boot with no plugins at all (STYLE.md section 4). TODO(#5): honoured once plugins load.
+    #: Boot with no plugins at all (STYLE.md section 4).
     safe_mode: bool = False
+    #: Which installed plugins (entry-point group ``sendbridge.plugins``) to load: ``None``
+    #: loads every one installed; a tuple loads only those named (``PLUGINS=ctf,notify``;
+    #: tests load an explicit list). Each council then enables its own.
+    plugins: tuple[str, ...] | None = None
     #: Platform operators sign in through this OpenID Connect provider (all three or none):
     #: its issuer, and the client id and secret it issued to the platform (web/ui/sso.py).
     operator_oidc_issuer: str | None = None
     operator_oidc_client_id: str | None = None
     operator_oidc_client_secret: str | None = None
+    #: Where document bytes live (issue #5): ``None`` keeps them under ``var_dir/documents``
+    #: (development, tests, the demo); a bucket name (``S3_BUCKET``) stores them in S3,
+    #: encrypted with SSE-KMS under ``s3_kms_key_id``. Production requires S3 and the key.
+    s3_bucket: str | None = None
+    #: The KMS key (id, ARN or ``alias/...``) every document object is encrypted with.
+    s3_kms_key_id: str | None = None
+    #: An S3-compatible endpoint instead of AWS's (``https://...``; ``http://127.0.0.1`` outside production).
+    s3_endpoint_url: str | None = None
+    s3_region: str = "eu-west-2"
+    #: Path-style addressing (``endpoint/bucket/key``), for S3-compatible endpoints without bucket DNS.
+    s3_path_style: bool = False
     #: Free-form note of where each value came from, for ``flask --app wsgi settings``.
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
 
@@ -223,6 +238,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         if raw is not None:
             values[name] = _parse_bool(key, raw, problems)
 
+    raw = take("plugins", "PLUGINS")
+    if raw is not None:
+        names = tuple(n.strip() for n in raw.split(",") if n.strip())
+        bad = [n for n in names if not re.fullmatch(r"[a-z][a-z0-9_]{1,63}", n)]
+        if bad:
+            problems.append(f"PLUGINS must be plugin names separated by commas, like ctf,notify (got {raw!r})")
+        values["plugins"] = names
+
     raw = take("base_domain", "BASE_DOMAIN")
     if raw is not None:
         domain = raw.strip().lower().strip(".")
@@ -260,6 +283,29 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     if raw is not None:
         values["mail_from"] = raw
 
+    raw = take("s3_bucket", "S3_BUCKET")
+    if raw is not None:
+        # S3's bucket naming rules: 3-63 lower-case letters, digits, dots and hyphens.
+        if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", raw.strip()):
+            problems.append(f"S3_BUCKET must be an S3 bucket name: 3 to 63 lower-case letters, digits, dots or hyphens (got {raw!r})")
+        values["s3_bucket"] = raw.strip()
+    raw = take("s3_kms_key_id", "S3_KMS_KEY_ID")
+    if raw is not None:
+        values["s3_kms_key_id"] = raw.strip()
+    raw = take("s3_endpoint_url", "S3_ENDPOINT_URL")
+    if raw is not None:
+        if not (raw.startswith("https://") or (env != "production" and raw.startswith("http://"))):
+            problems.append(f"S3_ENDPOINT_URL must be an https:// address (got {raw.split(':', 1)[0]!r}:)")
+        values["s3_endpoint_url"] = raw.strip()
+    raw = take("s3_region", "S3_REGION")
+    if raw is not None:
+        if not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]", raw.strip()):
+            problems.append(f"S3_REGION must be an AWS region such as eu-west-2 (got {raw!r})")
+        values["s3_region"] = raw.strip()
+    raw = take("s3_path_style", "S3_PATH_STYLE")
+    if raw is not None:
+        values["s3_path_style"] = _parse_bool("S3_PATH_STYLE", raw, problems)
+
     operator_oidc: dict[str, str] = {}
     for name, key in (("operator_oidc_issuer", "OPERATOR_OIDC_ISSUER"), ("operator_oidc_client_id", "OPERATOR_OIDC_CLIENT_ID"),
                       ("operator_oidc_client_secret", "OPERATOR_OIDC_CLIENT_SECRET")):
@@ -295,6 +341,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         if str(values.get("mail_url", "")).startswith("file:"):
             problems.append("production needs MAIL_URL=smtp://... or smtps://...: sign-in links and invitations must "
                             "reach people, not a folder")
+        if not values.get("s3_bucket"):
+            problems.append("production needs S3_BUCKET (and S3_KMS_KEY_ID): documents about children must not sit in "
+                            "a local folder on one server")
+    # Documents are personal data: never in S3 without SSE-KMS, in any environment.
+    if values.get("s3_bucket") and not values.get("s3_kms_key_id"):
+        problems.append("S3_BUCKET needs S3_KMS_KEY_ID: documents are encrypted with SSE-KMS under that key")
 
     if problems:
         raise SettingsError(problems)

@@ -22,11 +22,13 @@ SENCO_ACT = "portal.senco"            # request an assessment, contribute advice
 PROFESSIONAL_ACT = "portal.professional"  # submit advice
 USERS_MANAGE = "users.manage"
 CLIENTS_MANAGE = "clients.manage"
+#: Turn the council's plugins on and off, see failed partner calls and retry them (issue #5).
+PLUGINS_MANAGE = "plugins.manage"
 
 _CASEWORK = frozenset({CHILDREN_READ, CHILDREN_WRITE, CASES_READ, CASES_WRITE, PLANS_READ, PLANS_WRITE})
 _READ_ONLY = frozenset({CHILDREN_READ, CASES_READ, PLANS_READ})
 
-ALL = _CASEWORK | {AUDIT_READ, USERS_MANAGE, CLIENTS_MANAGE}
+ALL = _CASEWORK | {AUDIT_READ, USERS_MANAGE, CLIENTS_MANAGE, PLUGINS_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CASEWORKER: _CASEWORK,

@@ -81,11 +81,15 @@ class Scheduler:
     """Decides, each time it is asked, which daily tasks are due, and runs each once a day."""
 
     def __init__(self, tasks: Sequence[DailyTask], *, locks: LockStore | None = None, tz: ZoneInfo = LONDON,
-                 key_prefix: str = "sendbridge:scheduler") -> None:
+                 key_prefix: str = "sendbridge:scheduler",
+                 every_tick: Sequence[tuple[str, Callable[[], Any]]] = ()) -> None:
         names = [t.name for t in tasks]
         if len(set(names)) != len(names):
             raise ValueError("task names must be unique")
         self.tasks = list(tasks)
+        #: Run at every tick (once a minute), by every scheduler: work that is idempotent
+        #: and cheap when there is nothing to do (re-queueing plugin calls that are due).
+        self.every_tick = list(every_tick)
         self.locks = locks
         self.tz = tz
         self.key_prefix = key_prefix
@@ -103,6 +107,12 @@ class Scheduler:
         local = now.astimezone(self.tz)
         day = local.date()
         ran: list[str] = []
+        for name, action in self.every_tick:
+            try:
+                action()
+                ran.append(name)
+            except Exception:  # e.g. Redis down: the outbox keeps the work; the next tick retries
+                log.exception("scheduler: %s failed; the next tick tries again", name)
         for task in self.tasks:
             if local.time() < task.at or self.done.get(task.name) == day:
                 continue

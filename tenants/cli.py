@@ -126,7 +126,7 @@ def tenants_configure(slug: str, assignments: tuple[str, ...]) -> None:
         click.echo(json.dumps(_tenant_dict(tenant)))
 
 
-def _tenant_for_clients(slug: str) -> tuple[Any, str]:
+def tenant_for_command(slug: str) -> tuple[Any, str]:
     """(id, slug) of a council, read in a scope of its own: the work that follows runs in
     that council's context, and a transaction belongs to one tenant context (core.tenancy)."""
     with db.isolated_scope():
@@ -149,7 +149,7 @@ def clients_cli() -> None:
 def clients_create(slug: str, name: str, scopes: str) -> None:
     """Prints {"client_id": ..., "client_secret": ...}; the secret is shown only this once."""
     with db.as_owner() as session:
-        tenant_id, tenant_slug = _tenant_for_clients(slug)
+        tenant_id, tenant_slug = tenant_for_command(slug)
         with tenant_context(tenant_id), audit_context("cli"):
             try:
                 client, secret = create_client(tenant_slug, name, scopes)
@@ -165,7 +165,7 @@ def clients_create(slug: str, name: str, scopes: str) -> None:
 @click.option("--tenant", "slug", required=True)
 def clients_list(slug: str) -> None:
     with db.as_owner() as session:
-        tenant_id, _ = _tenant_for_clients(slug)
+        tenant_id, _ = tenant_for_command(slug)
         with tenant_context(tenant_id):
             for c in session.execute(select(ApiClient).order_by(ApiClient.created_at)).scalars():
                 click.echo(json.dumps({"client_id": c.client_id, "name": c.name, "scopes": c.scopes, "active": c.active}))
@@ -177,7 +177,7 @@ def clients_list(slug: str) -> None:
 def clients_revoke(slug: str, client_id: str) -> None:
     """Revoke a client: its tokens stop working at once."""
     with db.as_owner() as session:
-        tenant_id, _ = _tenant_for_clients(slug)
+        tenant_id, _ = tenant_for_command(slug)
         with tenant_context(tenant_id):
             client = session.execute(select(ApiClient).where(ApiClient.client_id == client_id)).scalar_one_or_none()
             if client is None:

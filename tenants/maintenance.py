@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 #: Maintenance jobs operators may fan out by name (``flask --app wsgi maintenance run NAME``).
 MAINTENANCE_JOBS: dict[str, str] = {
     "purge-idempotency": "core.idempotency.jobs.purge_idempotency_records",
+    # Relay the outbox and re-queue plugin calls that are due (core/plugins/calls.py); the
+    # scheduler does this every minute, so work written while Redis was down is delivered.
+    "sweep-plugin-calls": "core.plugins.calls.sweep",
+    # Partners' answers (core/integrations/jobs.py): advice returned through the NHS or social
+    # care plugins (every 15 minutes from the scheduler), and social care status (daily).
+    "poll-partner-advice": "core.integrations.jobs.poll_partner_advice",
+    "refresh-social-care-status": "core.integrations.jobs.refresh_social_care_status",
 }
 
 

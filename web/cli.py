@@ -14,6 +14,7 @@ from core import db_roles
 from core.db import db
 from migrations import runner
 from tenants.cli import clients_cli, tenants_cli
+from tenants.plugin_cli import plugins_cli
 from tenants.idp_cli import idp_commands
 from tenants.maintenance import MAINTENANCE_FAN_OUTS, MAINTENANCE_JOBS, fan_out
 
@@ -122,7 +123,9 @@ def scheduler(at_: str | None, once: bool) -> None:
     from redis import Redis
 
     from core.scheduler import DailyTask, Scheduler, parse_time_of_day, run_forever
-    from tenants.maintenance import fan_out_reminders
+    from core.integrations.jobs import poll_partner_advice, refresh_social_care_status
+    from core.plugins.calls import sweep
+    from tenants.maintenance import fan_out, fan_out_reminders
 
     settings = current_app.config["SENDBRIDGE_SETTINGS"]
     try:
@@ -136,7 +139,19 @@ def scheduler(at_: str | None, once: bool) -> None:
     def send_reminders() -> None:
         click.echo(json.dumps({"job": "send-reminders", "councils": fan_out_reminders()}))
 
-    runner = Scheduler([DailyTask("send-reminders", at, send_reminders)], locks=locks)
+    def sweep_plugin_calls() -> None:
+        fan_out(sweep)
+
+    def poll_advice() -> None:
+        # Partners are asked every 15 minutes, not every minute: advice takes weeks to write,
+        # and 153 councils polling each partner every minute would be a load for nothing.
+        if dt.datetime.now(dt.timezone.utc).minute % 15 == 0:
+            fan_out(poll_partner_advice)
+
+    runner = Scheduler([DailyTask("send-reminders", at, send_reminders),
+                        DailyTask("refresh-social-care-status", dt.time(5, 30),
+                                  lambda: fan_out(refresh_social_care_status))], locks=locks,
+                       every_tick=[("sweep-plugin-calls", sweep_plugin_calls), ("poll-partner-advice", poll_advice)])
     if once:
         click.echo(json.dumps({"ran": runner.run_pending(dt.datetime.now(dt.timezone.utc))}))
         return
@@ -166,6 +181,6 @@ def check() -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_cli, demo_cli, tenants_cli, clients_cli, maintenance_cli, worker, scheduler, show_settings, check,
+    for command in (db_cli, demo_cli, tenants_cli, clients_cli, plugins_cli, maintenance_cli, worker, scheduler, show_settings, check,
                     *idp_commands(app.config["SENDBRIDGE_SETTINGS"])):
         app.cli.add_command(command)

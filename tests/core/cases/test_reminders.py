@@ -269,7 +269,10 @@ def test_the_scheduler_command_checks_once_and_refuses_a_bad_time(app: Any, tena
         result = runner.invoke(args=["scheduler", "--once", "--at", "00:00"])
         bad = runner.invoke(args=["scheduler", "--once", "--at", "25:00"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output.strip().splitlines()[-1]) == {"ran": ["send-reminders"]}
+    ran = json.loads(result.output.strip().splitlines()[-1])["ran"]
+    # The minute's work always runs; the daily social care refresh only after 05:30 in London.
+    assert ran[:2] == ["sweep-plugin-calls", "poll-partner-advice"] and "send-reminders" in ran
+    assert set(ran[2:]) <= {"send-reminders", "refresh-social-care-status"}
     assert [n.case_id for n in _notifications(tenant_a)] == [case.id]
     assert bad.exit_code == 2 and "not a time of day" in bad.output
 
@@ -336,6 +339,25 @@ class FakeLocks:
 
 def _london(y: int, m: int, d: int, hh: int, mm: int) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=clock.LONDON)
+
+
+@pytest.mark.smoke
+def test_every_tick_work_runs_each_minute_and_its_failure_never_stops_the_daily_tasks() -> None:
+    ticks: list[str] = []
+
+    def sweep_down() -> None:
+        ticks.append("tried")
+        raise ConnectionError("Redis is down")
+
+    scheduler = Scheduler([DailyTask("send-reminders", dt.time(6, 30), lambda: ticks.append("reminders"))],
+                          every_tick=[("sweep-plugin-calls", sweep_down)])
+    assert scheduler.run_pending(_london(2026, 11, 27, 6, 29)) == []
+    assert scheduler.run_pending(_london(2026, 11, 27, 6, 30)) == ["send-reminders"]
+    assert ticks == ["tried", "tried", "reminders"]
+    healthy = Scheduler([], every_tick=[("sweep-plugin-calls", lambda: ticks.append("swept"))])
+    assert healthy.run_pending(_london(2026, 11, 27, 6, 31)) == ["sweep-plugin-calls"]
+    assert healthy.run_pending(_london(2026, 11, 27, 6, 32)) == ["sweep-plugin-calls"]
+    assert ticks[-2:] == ["swept", "swept"]
 
 
 @pytest.mark.smoke
