@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from core.idempotency.services import KeyReusedForDifferentRequest
+from core.storage import StorageUnavailable
 from web.api.problems import flatten_webargs_errors, problem
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ _PAGES = {
     413: ("The file or form is too large", "Go back and send less, or a smaller file."),
     429: ("Too many attempts", "Wait a minute, then try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing you entered has been saved."),
+    # Issue #5: document storage down (core.storage.StorageUnavailable).
+    503: ("Sorry, the document is unavailable", "The document cannot be opened at the moment. Try again later."),
 }
 
 
@@ -70,6 +73,11 @@ def register(app: Flask) -> None:
             return problem("not-found", request_id=g.get("request_id")) if _is_api() else _page(404)
         if isinstance(exc, Forbidden):
             return problem("insufficient-scope", request_id=g.get("request_id")) if _is_api() else _page(403)
+        if isinstance(exc, StorageUnavailable):  # issue #5; before ValidationFailed (DocumentNotSaved is both)
+            log.warning("document storage unavailable: %s", exc)
+            if _is_api():
+                return problem("service-unavailable", headers={"Retry-After": "30"}, request_id=g.get("request_id"))
+            return _page(503)
         if isinstance(exc, KeyReusedForDifferentRequest):
             return problem("idempotency-key-reused", detail=exc.message)
         if isinstance(exc, ValidationFailed):

@@ -1,8 +1,10 @@
 """Documents about a child: stored, checked, listed and read back.
 
 Uploads are limited in size, typed by their content (never by their name or the browser's
-claim), and checksummed; the row and the bytes are written together (bytes first, so a row
-never points at nothing; a failed transaction leaves only an unreferenced file).
+claim), and checksummed; the row and the bytes are written together, with nothing left
+half-written: bytes first (a failed put raises :class:`DocumentNotSaved` before any row is
+added, and the caller's 4xx rolls its transaction back), and an object whose transaction
+then fails to commit is deleted again (``core.storage.put_in_transaction``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from core.db import db
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.identity.scope import document_in_scope
 from core.ids import parse_id
-from core.storage import new_document_key, storage
+from core.storage import (StorageUnavailable, attachment_disposition, new_document_key, put_in_transaction, storage,
+                          supports_presigning)
 
 MAX_BYTES = 20 * 1024 * 1024
 KINDS = ("advice", "plan_pdf", "review_paper", "review_report", "evidence", "other",
@@ -56,6 +59,17 @@ def sniff(data: bytes) -> FileType | None:
 
 ACCEPTED = "PDF, Word (.docx), OpenDocument text (.odt), PNG or JPEG"
 
+NOT_SAVED = "The document could not be saved because document storage is unavailable. Try again later"
+
+
+class DocumentNotSaved(ValidationFailed, StorageUnavailable):
+    """The store refused or could not be reached: nothing was saved. A validation error for
+    the upload forms (the message shows against the file field, in the error summary, and the
+    4xx rolls the whole form back); ``StorageUnavailable`` for the API (503)."""
+
+    def __init__(self, field: str = "file") -> None:
+        ValidationFailed.__init__(self, {field: [NOT_SAVED]})
+
 
 def _safe_filename(name: str, ftype: FileType) -> str:
     """The name to offer on download: no directories, plain characters, the real extension."""
@@ -68,12 +82,13 @@ def store_document(actor: Actor, *, child_id: uuid.UUID, kind: str, title: str, 
                    case_id: uuid.UUID | None = None, advice_id: str | None = None,
                    plan_version_id: uuid.UUID | None = None, review_meeting_id: uuid.UUID | None = None,
                    submission_id: uuid.UUID | None = None, trusted_type: FileType | None = None,
-                   permission: str = permissions.CASES_WRITE) -> Document:
+                   permission: str = permissions.CASES_WRITE, field: str = "file") -> Document:
     """Store a file about a child (already accessed for write). Audited as ``document.added``.
 
     ``trusted_type`` is for files the platform made itself (plan PDFs); uploads are sniffed.
     ``permission``: what the actor must hold: council staff write cases; the portals pass
     their own (a parent's views, a professional's advice), having checked the actor's scope.
+    ``field``: the form field a :class:`DocumentNotSaved` (storage unavailable) names.
     """
     if not actor.can(permission):
         raise Forbidden(permission)
@@ -95,7 +110,10 @@ def store_document(actor: Actor, *, child_id: uuid.UUID, kind: str, title: str, 
         raise ValidationFailed(errors)
     assert ftype is not None
     key = new_document_key()
-    storage().put(key, data)
+    try:
+        put_in_transaction(db.session(), storage(), key, data)
+    except StorageUnavailable as exc:
+        raise DocumentNotSaved(field) from exc
     doc = Document(child_id=child_id, case_id=case_id, kind=kind, title=title.strip(), filename=_safe_filename(filename, ftype),
                    content_type=ftype.content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                    storage_key=key, advice_id=advice_id, plan_version_id=plan_version_id,
@@ -123,13 +141,47 @@ def access_document(actor: Actor, document_id: uuid.UUID | str) -> Document:
 
 
 def read_document(actor: Actor, doc: Document) -> bytes:
-    """The bytes of an accessed document, checked against the stored checksum. Audited."""
-    data = storage().get(doc.storage_key)
+    """The bytes of an accessed document, checked against the stored checksum. Audited.
+
+    Raises :class:`StorageUnavailable` when the store cannot be reached (or has lost the
+    object): the page says the document is unavailable."""
+    try:
+        data = storage().get(doc.storage_key)
+    except FileNotFoundError as exc:
+        raise StorageUnavailable(f"document {doc.id} is missing from storage") from exc
     if hashlib.sha256(data).hexdigest() != doc.sha256:
         raise RuntimeError(f"document {doc.id} does not match its checksum")
     audit.record(actor, "document.read", subject_type="child", subject_ids=[doc.child_id], object_type="document",
                  object_id=doc.id)
     return data
+
+
+def download_link(actor: Actor, doc: Document) -> str | None:
+    """A short-lived link straight to the store for an accessed document (audited as
+    ``document.read`` now, as the link gives the bytes), or ``None`` when the store cannot
+    make one: then stream :func:`read_document` instead.
+
+    Call only after ``access_document`` (or a portal's own access check): the link is a
+    bearer credential for 5 minutes (``core.storage.PRESIGNED_SECONDS``), made for this
+    reader's request only, and always downloads as an attachment of the stored type.
+    """
+    store = storage()
+    if not supports_presigning(store):
+        return None
+    try:
+        url = store.presigned_download(doc.storage_key, doc.filename, doc.content_type)  # type: ignore[attr-defined]
+    except FileNotFoundError as exc:
+        raise StorageUnavailable(f"document {doc.id} is missing from storage") from exc
+    audit.record(actor, "document.read", subject_type="child", subject_ids=[doc.child_id], object_type="document",
+                 object_id=doc.id)
+    return str(url)
+
+
+def download_headers(doc: Document) -> dict[str, str]:
+    """Headers for streaming a document: an attachment of its stored type, never inline,
+    never sniffed, never cached (personal data)."""
+    return {"Content-Disposition": attachment_disposition(doc.filename), "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store"}
 
 
 def documents_of_case(case_id: uuid.UUID) -> list[Document]:

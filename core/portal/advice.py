@@ -292,7 +292,7 @@ def submit_advice(actor: Actor, case: Case, request: AdviceRequest, values: dict
             store_document(actor, child_id=case.child_id, case_id=case.id, kind="advice",
                            title=_title(request.kind), filename=upload.filename or "advice", data=upload.data,
                            advice_id=request.advice_id, submission_id=submission.id,
-                           permission=permissions.PROFESSIONAL_ACT)
+                           permission=permissions.PROFESSIONAL_ACT, field="advice_file")  # issue #5: storage down
     audit.record(actor, "advice.submitted", subject_type="child", subject_ids=[case.child_id],
                  object_type="submission", object_id=submission.id)
     return submission

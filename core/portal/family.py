@@ -600,7 +600,7 @@ def _store_files(actor: Actor, submission: Submission, files: Sequence[Upload], 
     for f in files:
         store_document(actor, child_id=submission.child_id, case_id=submission.case_id, kind=kind, title=title,
                        filename=f.filename or "document", data=f.data, submission_id=submission.id,
-                       permission=permissions.FAMILY_ACT)
+                       permission=permissions.FAMILY_ACT, field="files")  # issue #5: storage down -> this field
 
 
 def _submission(actor: Actor, family: FamilyChild, kind: SubmissionKind, *, case: Case | None, body: dict[str, Any],

@@ -541,7 +541,8 @@ def request_assessment(actor: Actor, child_id: uuid.UUID | str, values: Mapping[
         for upload in files:
             store_document(senco, child_id=child.id, case_id=case.id, kind="evidence",
                            title=f"SEN support evidence: {_stem(upload.filename)}", filename=upload.filename or "evidence",
-                           data=upload.data, submission_id=submission.id, permission=permissions.SENCO_ACT)
+                           data=upload.data, submission_id=submission.id, permission=permissions.SENCO_ACT,
+                           field="evidence")  # issue #5: storage down -> this field
     return case, submission
 
 

@@ -48,6 +48,11 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     ({"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d", "REDIS_URL": "redis://c:6379/0"},
      "production needs MAIL_URL"),
     ({"SECRET_KEY": GOOD_SECRET, "MAIL_URL": "http://mail.example"}, "MAIL_URL must start with"),
+    # Issue #5: documents in S3 with SSE-KMS, never a local folder, in production.
+    ({"SECRET_KEY": GOOD_SECRET, "DATABASE_URL": "postgresql://u@h/d", "REDIS_URL": "redis://c:6379/0",
+      "MAIL_URL": "smtp://smtp.council.example:587"}, "production needs S3_BUCKET"),
+    ({"SECRET_KEY": GOOD_SECRET, "S3_BUCKET": "council-documents"}, "S3_BUCKET needs S3_KMS_KEY_ID"),
+    ({"SECRET_KEY": GOOD_SECRET, "S3_ENDPOINT_URL": "http://minio:9000"}, "S3_ENDPOINT_URL must be an https"),
 ])
 def test_production_refuses_unsafe_settings(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
@@ -57,8 +62,10 @@ def test_production_refuses_unsafe_settings(tmp_path: Path, env: dict[str, str],
 def test_production_accepts_safe_settings(tmp_path: Path) -> None:
     s = load_settings({"VAR_DIR": str(tmp_path), "SENDBRIDGE_ENV": "production", "SECRET_KEY": GOOD_SECRET,
                        "DATABASE_URL": "postgresql://u:pw@db/sendbridge", "REDIS_URL": "redis://cache:6379/0",
-                       "MAIL_URL": "smtp://relay:mailpw@smtp.council.example:587"})
+                       "MAIL_URL": "smtp://relay:mailpw@smtp.council.example:587",
+                       "S3_BUCKET": "council-documents", "S3_KMS_KEY_ID": "alias/sendbridge-documents"})
     assert s.is_production
+    assert (s.s3_bucket, s.s3_kms_key_id, s.s3_region) == ("council-documents", "alias/sendbridge-documents", "eu-west-2")
     described = s.describe()
     assert described["secret_key"] == "(set)" and "pw" not in described["database_url"]
     assert "mailpw" not in described["mail_url"]
@@ -80,3 +87,16 @@ def test_the_reminder_time_is_a_time_of_day(tmp_path: Path) -> None:
     assert load_settings({"VAR_DIR": str(tmp_path), "REMINDERS_AT": "07:15"}).reminders_at == "07:15"
     with pytest.raises(SettingsError, match="REMINDERS_AT"):
         load_settings({"VAR_DIR": str(tmp_path), "REMINDERS_AT": "25:00"})
+
+
+def test_s3_settings_outside_production(tmp_path: Path) -> None:
+    """Issue #5: a local S3-compatible endpoint is fine in development; S3 without its KMS key never is."""
+    s = load_settings({"VAR_DIR": str(tmp_path), "S3_BUCKET": "docs", "S3_KMS_KEY_ID": "k",
+                       "S3_ENDPOINT_URL": "http://127.0.0.1:9000", "S3_PATH_STYLE": "yes", "S3_REGION": "eu-west-1"})
+    assert (s.s3_endpoint_url, s.s3_path_style, s.s3_region) == ("http://127.0.0.1:9000", True, "eu-west-1")
+    assert load_settings({"VAR_DIR": str(tmp_path)}).s3_bucket is None
+    with pytest.raises(SettingsError) as exc:
+        load_settings({"VAR_DIR": str(tmp_path), "S3_BUCKET": "Not_A_Bucket", "S3_REGION": "London"})
+    assert any("S3_BUCKET must be" in p for p in exc.value.problems)
+    assert any("S3_REGION must be" in p for p in exc.value.problems)
+    assert any("S3_BUCKET needs S3_KMS_KEY_ID" in p for p in exc.value.problems)

@@ -44,13 +44,17 @@ PROBLEM_TYPES: dict[str, ProblemType] = {p.name: p for p in (
     ProblemType("rate-limited", 429, "Too many requests", "Slow down; the Retry-After header says when to try again."),
     ProblemType("server-error", 500, "Internal server error",
                 "Something went wrong on our side. Nothing was changed. Quote the request id when you contact support."),
+    # Issue #5: document storage (S3) down or refusing; nothing was changed (STYLE.md section 8).
+    ProblemType("service-unavailable", 503, "Service unavailable",
+                "A system the request needs, such as document storage, cannot be reached. Nothing was changed. "
+                "Try again later."),
     ProblemType("payload-too-large", 413, "Payload too large", "The request body is larger than the API accepts."),
 )}
 
 _BY_STATUS = {
     400: "bad-request", 401: "unauthorized", 403: "insufficient-scope", 404: "not-found", 405: "method-not-allowed",
     409: "conflict", 413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
-    429: "rate-limited", 500: "server-error",
+    429: "rate-limited", 500: "server-error", 503: "service-unavailable",
 }
 
 

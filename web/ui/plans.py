@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 
 from core import permissions
 from core.cases.models import Case, PlanVersion
-from core.documents.services import access_document, documents_of_case, read_document
+from core.documents.services import access_document, documents_of_case, download_headers, download_link, read_document
 from core.errors import ValidationFailed
 from core.plans import services as plans
 from core.plans.access import access_plan_case, access_version
@@ -476,11 +476,12 @@ def download_document(document_id: str) -> Response:
     as an attachment in its stored type, never rendered inline. Audited as ``document.read``."""
     actor = current_actor()
     doc = access_document(actor, document_id)
-    data = read_document(actor, doc)
-    response = Response(data, mimetype=doc.content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Personal data: never kept by a browser or proxy cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    # Issue #5: with S3, a 5-minute presigned link made only now, after the access check.
+    link = download_link(actor, doc)
+    if link is not None:
+        response = redirect(link, code=303)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    # Personal data: never kept by a browser or proxy cache (download_headers).
+    return Response(read_document(actor, doc), mimetype=doc.content_type, headers=download_headers(doc))
 
