@@ -79,6 +79,12 @@ def test_every_table_belongs_to_a_classified_model(app: Any) -> None:
     assert set(Base.metadata.tables) <= mapped, f"tables with no model: {set(Base.metadata.tables) - mapped}"
 
 
+# Parametrised at collection time: import every model module first, or only the few already
+# imported would be checked (web.app imports them all, later, when the app is built).
+import core.models  # noqa: E402,F401  (the complete mapper registry)
+import tenants.models  # noqa: E402,F401
+
+
 @pytest.mark.parametrize("model", [c for c in Base.registry.mappers if issubclass(c.class_, TenantScoped)],
                          ids=lambda m: m.class_.__name__)
 def test_tenant_owned_model_has_non_null_indexed_tenant_id(app: Any, model: Any) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core import permissions
+from core import clock, permissions
 from core.actors import Actor
 from core.audit import services as audit
 from core.children import identifiers
@@ -83,7 +83,7 @@ def validate_child(data: Mapping[str, Any], *, partial: bool = False, today: dt.
     ``partial``: a change (PATCH); only the given keys are checked and returned.
     Unknown keys are refused rather than ignored, so a typo never silently drops data.
     """
-    today = today or dt.date.today()
+    today = today or clock.today()
     errors: dict[str, list[str]] = {}
     for key in data:
         if key not in CHILD_FIELDS:
@@ -356,7 +356,7 @@ def current_setting_names(child_ids: list[uuid.UUID], on: dt.date | None = None)
     of children already accessed and audited by the caller)."""
     if not child_ids:
         return {}
-    on = on or dt.date.today()
+    on = on or clock.today()
     rows = db.session.execute(
         select(Placement.child_id, Institution.name)
         .join(Institution, Institution.urn == Placement.urn)
@@ -368,7 +368,7 @@ def current_setting_names(child_ids: list[uuid.UUID], on: dt.date | None = None)
 
 
 def current_placements(child: Child, on: dt.date | None = None) -> list[Placement]:
-    on = on or dt.date.today()
+    on = on or clock.today()
     return [p for p in child.placements if p.is_current(on)]
 
 

@@ -30,6 +30,16 @@ PDF = b"%PDF-1.7\n%%EOF\n"
 TODAY = clock.today()
 
 
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TODAY was read when the module was imported; the code under test must agree with it
+    even when the run crosses midnight."""
+    import core.clock
+
+    monkeypatch.setattr(core.clock, "today", lambda: TODAY)
+
+
+
 def days(n: int) -> str:
     return (TODAY + dt.timedelta(days=n)).isoformat()
 

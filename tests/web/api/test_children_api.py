@@ -21,6 +21,16 @@ CONTRACT_FIELDS = {"id", "given_name", "family_name", "date_of_birth", "upn", "u
 TODAY = dt.date.today()
 
 
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TODAY was read when the module was imported; the code under test must agree with it
+    even when the run crosses midnight."""
+    import core.clock
+
+    monkeypatch.setattr(core.clock, "today", lambda: TODAY)
+
+
+
 def spaced(nhs: str) -> str:
     return f"{nhs[:3]} {nhs[3:6]} {nhs[6:]}"
 

@@ -24,6 +24,16 @@ from tests.conftest import JOURNEY_TO_PLAN, csrf_token, in_tenant, system_actor
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 TODAY = clock.today()
+
+
+@pytest.fixture(autouse=True)
+def _pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TODAY was read when the module was imported; the code under test must agree with it
+    even when the run crosses midnight."""
+    import core.clock
+
+    monkeypatch.setattr(core.clock, "today", lambda: TODAY)
+
 POLICY = TimescalePolicy()
 
 
