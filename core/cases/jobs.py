@@ -11,10 +11,15 @@ key, ref, due date) and delivers it.
   keys that exist, so a second run (a retry, two operators, a scheduler restart) tells nobody
   twice. A deadline reminded while it was due soon is not reminded again when it is missed;
   one that moves (a new due date after an event) is a new deadline and is reminded again.
-* Delivery is a log line until the notifications plugin exists (issue #5). It carries ids
-  and the deadline key only -- never names, dates of birth or anything typed by a person
-  (core/logs.py) -- and sets ``delivered_at``. Notifications whose delivery did not complete
-  (a crash between recording and delivering) are delivered by the next run.
+* Delivery (issue #5): when a plugin enabled for the council implements
+  ``delivery_for_notification`` (GOV.UK Notify), each pending reminder becomes one durable
+  plugin call (``core.plugins.calls``, key ``notification:<id>``) that e-mails the
+  caseworker; the call is retried with backoff while the partner is down and ``delivered_at``
+  is set in the same transaction that marks the call succeeded. Without such a plugin the
+  reminder is a log line carrying ids and the deadline key only -- never names, dates of
+  birth or anything typed by a person (core/logs.py) -- and ``delivered_at`` is set at once.
+  Notifications whose delivery did not complete (a crash between recording and delivering)
+  are delivered by the next run; one already handed to a plugin is never handed over again.
 """
 
 from __future__ import annotations
@@ -23,12 +28,13 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, select, update
 
-from core import clock, permissions
+from core import clock, permissions, plugin_api
 from core.actors import Actor
 from core.audit import services as audit
 from core.cases.models import Case, CaseDeadline, Notification
@@ -37,7 +43,12 @@ from core.db import db, default_id, utcnow
 from core.errors import NotFound
 from core.ids import parse_id
 from core.jobs import job
+from core.plugins import calls as plugin_calls
+from core.plugins.manager import implementers
+from core.plugins.models import CallStatus, PluginCall
+from core.plugins.services import enabled_plugins
 from core.tenancy import require_tenant_id
+from core.timescales.rules import RULES
 from core.users.models import User
 
 log = logging.getLogger(__name__)
@@ -106,21 +117,130 @@ def remind_deadlines(days_before: int, *, today: dt.date | None = None) -> Remin
     return ReminderRun(recorded=recorded, delivered=deliver_pending())
 
 
+#: The hook that sends a message, and the council template a deadline reminder uses.
+DELIVERY_HOOK = "delivery_for_notification"
+REMINDER_TEMPLATE = "deadline_reminder"
+
+
+def call_key(notification_id: uuid.UUID) -> str:
+    """The plugin call's idempotency key: one call per notification, ever."""
+    return f"notification:{notification_id}"
+
+
+def delivery_plugin() -> str | None:
+    """The enabled plugin that delivers this council's notifications, if any.
+
+    ``delivery_for_notification`` is firstresult: one plugin sends a message, never two (a
+    council with two such plugins enabled gets the first by name, as pluggy would ask).
+    """
+    names = implementers(DELIVERY_HOOK, enabled_plugins())
+    return names[0] if names else None
+
+
+def _log_delivery(n: Any) -> None:
+    # Ids and the deadline key only: core/logs.py forbids names, dates of birth and free text.
+    log.info("reminder delivered notification=%s user=%s case=%s kind=%s deadline=%s",
+             n.id, n.user_id, n.case_id, n.kind, n.deadline_key)
+
+
 def deliver_pending() -> int:
-    """Deliver every undelivered notification of the current council to the log."""
+    """Deliver every undelivered notification of the current council: hand each to the
+    delivery plugin once (a durable call, see the module docstring), or write it to the log
+    when the council has none. Returns how many were delivered or handed over now."""
     pending = db.session.execute(
         select(Notification.id, Notification.user_id, Notification.case_id, Notification.kind, Notification.deadline_key)
-        .where(Notification.delivered_at.is_(None), Notification.channel == "log")
+        .where(Notification.delivered_at.is_(None))
         .order_by(Notification.created_at, Notification.id)
     ).all()
-    for n in pending:
-        # Ids and the deadline key only: core/logs.py forbids names, dates of birth and free text.
-        log.info("reminder delivered notification=%s user=%s case=%s kind=%s deadline=%s",
-                 n.id, n.user_id, n.case_id, n.kind, n.deadline_key)
-    if pending:
+    if not pending:
+        return 0
+    plugin = delivery_plugin()
+    if plugin is None:
+        for n in pending:
+            _log_delivery(n)
         db.session.execute(update(Notification).where(Notification.id.in_([n.id for n in pending]))
                            .values(delivered_at=utcnow()))
-    return len(pending)
+        return len(pending)
+    calls = dict(db.session.execute(
+        select(PluginCall.key, PluginCall.status).where(PluginCall.key.in_([call_key(n.id) for n in pending]))).all())
+    handed, repaired = [], []
+    for n in pending:
+        status = calls.get(call_key(n.id))
+        if status is None:
+            plugin_calls.schedule_call(DELIVERY_HOOK, call_key(n.id), {"notification_id": str(n.id)},
+                                       plugins=[plugin])
+            handed.append(n.id)
+        elif status == CallStatus.SUCCEEDED:
+            repaired.append(n.id)  # sent, but delivered_at was lost: never send it again
+        # Otherwise the call is queued, running, waiting for its retry (core.plugins.calls.sweep
+        # runs it when due) or failed (the tenant admin retries it): running the job again must
+        # neither skip its backoff nor send it twice.
+    if handed:
+        db.session.execute(update(Notification).where(Notification.id.in_(handed)).values(channel="email"))
+    if repaired:
+        db.session.execute(update(Notification).where(Notification.id.in_(repaired)).values(delivered_at=utcnow()))
+    return len(handed) + len(repaired)
+
+
+_DELIVERY_ACTOR = "deliver_notification"
+
+
+@plugin_calls.register_arguments(DELIVERY_HOOK)
+def notification_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """Rebuild the reminder e-mail from the ids a call stores (never personal data in jobs).
+
+    What leaves for the delivery partner is only what the message needs: the caseworker's
+    address and name, the child's initials (the e-mail goes to the council's own caseworker,
+    and the case link identifies the case to someone signed in), the deadline, its citation
+    and date. Reading the child's name for that is audited as ``child.viewed``.
+    """
+    nid = parse_id(str(arguments.get("notification_id", "")))
+    row = None if nid is None else db.session.execute(
+        select(Notification, User.email, User.display_name, User.active, Child.id, Child.given_name, Child.family_name)
+        .join(User, and_(User.tenant_id == Notification.tenant_id, User.id == Notification.user_id))
+        .join(Case, and_(Case.tenant_id == Notification.tenant_id, Case.id == Notification.case_id))
+        .join(Child, and_(Child.tenant_id == Case.tenant_id, Child.id == Case.child_id))
+        .where(Notification.id == nid)
+    ).one_or_none()
+    if row is None:
+        raise plugin_api.PermanentFailure("the notification no longer exists")
+    n, address, name, active, child_id, given, family = row
+    if not active:
+        raise plugin_api.PermanentFailure("the caseworker's account is no longer active")
+    actor = Actor(tenant_id=require_tenant_id(), kind="system", id=_DELIVERY_ACTOR,
+                  permissions=frozenset({permissions.CASES_READ}))
+    audit.record(actor, "child.viewed", subject_type="child", subject_ids=[child_id], object_type="notification",
+                 object_id=n.id, fields=("initials",))
+    rule = RULES.get(n.deadline_key or "")
+    missed = n.kind == KIND_MISSED
+    personalisation = {
+        "caseworker_name": name,
+        "child_initials": "".join(part[:1].upper() for part in (given, family) if part),
+        "deadline": rule.label if rule else (n.deadline_key or ""),
+        "citation": rule.citation if rule else "",
+        "due_date": f"{n.due.day} {n.due.strftime('%B %Y')}" if n.due else "",
+        "status": "was missed" if missed else "is due",
+        # A path: the plugin makes it a link with the council's own address.
+        "case_path": f"/cases/{n.case_id}",
+    }
+    return {"notification": plugin_api.Notification(id=n.id, channel="email", template=REMINDER_TEMPLATE, to=address,
+                                                     personalisation=personalisation)}
+
+
+@plugin_calls.on_success(DELIVERY_HOOK)
+def notification_delivered(call: PluginCall, receipt: plugin_api.DeliveryReceipt | None) -> None:
+    """The call succeeded: the reminder is delivered, in the same transaction. A plugin that
+    declined (``None``) leaves it to the log, as when no plugin answers (hookspecs)."""
+    nid = parse_id(str(call.arguments.get("notification_id", "")))
+    n = db.session.get(Notification, nid) if nid is not None else None
+    if n is None or n.delivered_at is not None:
+        return
+    if receipt is None:
+        _log_delivery(n)
+    else:
+        log.info("reminder delivered notification=%s via=%s reference=%s", n.id, receipt.provider,
+                 receipt.provider_reference)
+    n.delivered_at = utcnow()
 
 
 @job(queue="default", timeout=600, retries=3)

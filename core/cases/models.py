@@ -225,7 +225,8 @@ class Notification(TenantScoped, Base):
     """Something a member of staff should be told (a deadline coming up).
 
     ``dedupe_key`` makes the daily reminder job idempotent: running it twice tells nobody twice.
-    Delivery is to the application log until the notifications plugin exists (issue #5).
+    Delivered through the council's notifications plugin (GOV.UK Notify) when one is enabled,
+    as a durable plugin call; otherwise written to the application log (core/cases/jobs.py).
     """
 
     __tablename__ = "notification"

@@ -17,6 +17,9 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import selectinload
 
 from core import clock, permissions
+from core.plugins import calls as outbox
+# Advice requests to partner systems (issue #5); importing it also registers its call builders.
+from core.integrations import advice as partner_advice
 from core.actors import Actor
 from core.audit import services as audit
 from core.cases.models import Case, CaseDeadline, CaseEvent
@@ -197,6 +200,14 @@ def record_event(actor: Actor, case: Case, event: Mapping[str, Any], *, policy: 
             raise ValidationFailed({k: v for errs in exc.errors.values() for k, v in errs.items()}) from None
         _refresh(case, stored, deadlines, today=today)
         on_case_event(actor, case, row)
+        # Partner systems hear of it through the outbox, in this same transaction (issue #5).
+        outbox.emit("case.event_recorded", {"case_id": str(case.id), "child_id": str(case.child_id),
+                                             "event_id": str(row.id), "type": row.type,
+                                             "advice_id": (row.attributes or {}).get("advice_id")})
+        # What the event asks of partner systems (a request for health or social care advice,
+        # a notification the health body must have) leaves through durable plugin calls written
+        # in this same transaction (core/integrations/advice.py, issue #5).
+        partner_advice.schedule_partner_calls(case, row)
     audit.record(actor, "case.event_recorded", subject_type="child", subject_ids=[case.child_id],
                  object_type="case_event", object_id=row.id, fields=[row.type])
     return row

@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from core import permissions
+from core import clock, permissions
+from core.integrations.social_care import social_care_status_of
 from core.audit import services as audit
 from core.cases.services import cases_of_child
 from core.children import services
@@ -74,9 +75,12 @@ def view(child_id: str):  # type: ignore[no-untyped-def]
     actor = current_actor()
     child = access_child(actor, child_id)
     return render_template(
-        "children/view.html", title=child.full_name, child=child, today=dt.date.today(), can_write=_can_write(),
+        "children/view.html", title=child.full_name, child=child, today=clock.today(), can_write=_can_write(),
         can_audit=actor.can(permissions.AUDIT_READ), sex_labels=dict(SEX_ITEMS),
         ehc_cases=cases_of_child(actor, child) if actor.can(permissions.CASES_READ) else None,
+        # What the social care system last said (issue #5), for council staff only.
+        social_care=social_care_status_of(actor, child)
+        if actor.can(permissions.CASES_READ) and actor.scope is None else None,
     )
 
 
@@ -234,7 +238,7 @@ def new_placement(child_id: str):  # type: ignore[no-untyped-def]
             urn = int(urn_text)
         if start_error:
             errors.add("started_on", start_error)
-        elif started_on and started_on > dt.date.today() + dt.timedelta(days=366):
+        elif started_on and started_on > clock.today() + dt.timedelta(days=366):
             errors.add("started_on", "Start date must be within the next year")
         if not errors and urn is not None and started_on is not None:
             try:
