@@ -31,12 +31,43 @@ def new_id() -> uuid.UUID:
         else:
             rand = int.from_bytes(os.urandom(10), "big") >> 6  # 74 random bits
         _last_ms, _last_rand = ms, rand
+    return uuid.UUID(int=_layout(ms, rand))
+
+
+_RAND_B = (1 << 62) - 1
+
+
+def _layout(ms: int, rand: int) -> int:
+    """The RFC 9562 section 5.7 bits of a millisecond and a 74-bit random/counter value."""
     rand_a = (rand >> 62) & 0xFFF
-    rand_b = rand & ((1 << 62) - 1)
+    rand_b = rand & _RAND_B
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76 | rand_a << 64
     value |= 0b10 << 62 | rand_b
-    return uuid.UUID(int=value)
+    return value
+
+
+def new_ids(n: int) -> list[str]:
+    """``n`` fresh UUIDv7s as 32 hex digits (the form PostgreSQL's COPY and ``uuid.UUID``
+    read), for bulk inserts: what ``n`` calls of :func:`new_id` within one millisecond give,
+    in order and monotonic with it, at a tenth of the cost (one lock and one clock reading;
+    RFC 9562 section 6.2 method 2's counter for the rest)."""
+    global _last_ms, _last_rand
+    if n <= 0:
+        return []
+    with _lock:
+        ms = time.time_ns() // 1_000_000
+        if ms <= _last_ms:
+            ms = _last_ms
+            first = _last_rand + 1
+        else:
+            first = int.from_bytes(os.urandom(10), "big") >> 6
+        _last_ms, _last_rand = ms, first + n - 1
+    if (first & _RAND_B) + n <= _RAND_B:
+        # No carry out of rand_b: consecutive counters are consecutive integers.
+        base = _layout(ms, first)
+        return ["%032x" % (base + k) for k in range(n)]
+    return ["%032x" % _layout(ms, first + k) for k in range(n)]
 
 
 def parse_id(raw: object) -> uuid.UUID | None:
