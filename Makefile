@@ -11,11 +11,14 @@ PORT ?= 5000
 
 .PHONY: run test bench lint services chromium clean
 
-# Python packages (runtime and test) into .venv; redone when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# Python packages (runtime and test) into .venv; redone when pyproject.toml changes. The
+# example third-party plugin goes in last, as a vendor's would (its own package and entry
+# point), so the tests prove it installs and loads (issue #5 item 6).
+$(VENV)/.installed: pyproject.toml plugins/example_vendor/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -e plugins/example_vendor
 	touch $@
 
 # Front-end packages, exactly as locked.

@@ -40,6 +40,7 @@ import secrets
 import time
 import urllib.parse
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,7 @@ from core.errors import Conflict, NotFound
 from core.identity import services as identities
 from core.identity.models import Identity
 from core.idempotency.services import KeyAlreadyUsed, remember
+from core.plugins.services import call_enabled
 from core.users.models import User
 from core.users.services import create_user, record_sign_in
 from tenants import identity_providers as idps
@@ -160,6 +162,11 @@ REASONS: dict[str, tuple[str, str]] = {
                        "There is already an account here with your email address, but it is not linked to the "
                        "account you signed in with. Ask your council's system administrator to link them. For your "
                        "security we never link accounts by email address alone."),
+    # Issue #5: a plugin the council enabled failed while reading the account's details.
+    "claims_plugin_failed": ("You could not be signed in",
+                             "Something went wrong while we checked your account's details, so you have not been "
+                             "signed in. Try again in a few minutes. If it keeps happening, tell your council's "
+                             "system administrator."),
     "no_email": ("You could not be signed in",
                  "Your council account did not give us an email address. Ask your council's system administrator."),
     "deactivated": ("Your account has been switched off",
@@ -429,6 +436,8 @@ def _finish(tenant: Any) -> Any:
     merged = {**userinfo, **claims}
     if "re" in entry:
         return _reauthenticated(target, entry, claims)
+    if kind != "operator":
+        merged = _claims_from_plugins(target.issuer, merged, kind=kind)
     if kind == "staff":
         return _sign_in_staff(tenant, target, merged, entry)
     if kind == "public":
@@ -537,6 +546,26 @@ def _userinfo(target: Target, metadata: dict[str, Any], tokens: dict[str, Any], 
     if body.get("sub") != sub:
         raise Refused("userinfo_sub", kind=target.kind)
     return body
+
+
+def _claims_from_plugins(issuer: str, claims: dict[str, Any], *, kind: str) -> dict[str, Any]:
+    """Issue #5: a plugin the council enabled may rewrite the claims before they are mapped
+    to a person and a role (hook ``oidc_claims_for_user``, docs/plugins/hooks.md), e.g. to
+    turn a directory's ``department`` into the ``groups`` the role mapping reads. Operators'
+    sign-in is the platform's, not the council's, so it never goes through a council's
+    plugins. ``iss`` and ``sub`` stay the verified token's whatever a plugin says: a plugin
+    may change what someone's claims say, never who they are. A plugin that fails refuses the
+    sign-in (a page, not an error): going on with the claims it did not rewrite could give
+    someone a role the council's mapping would not."""
+    try:
+        rewritten = call_enabled("oidc_claims_for_user", issuer=issuer, claims=dict(claims))
+        if rewritten is not None and not isinstance(rewritten, Mapping):
+            raise TypeError(f"oidc_claims_for_user answered a {type(rewritten).__name__}, not a mapping")
+    except Exception as exc:  # a plugin's failure never becomes a server error (issue #5 item 3)
+        raise Refused("claims_plugin_failed", status=502, kind=kind, detail=type(exc).__name__) from None
+    if rewritten is None:
+        return claims
+    return {**dict(rewritten), "iss": claims.get("iss"), "sub": claims["sub"]}
 
 
 def _identity(target: Target, claims: dict[str, Any]) -> Identity:
