@@ -12,3 +12,6 @@ from core.users import models as users  # noqa: F401
 from core.cases import models as cases  # noqa: F401
 from core.identity import models as identity  # noqa: F401
 from core.submissions import models as submissions  # noqa: F401
+from core.plugins import models as plugins  # noqa: F401
+from core.sen import models as sen  # noqa: F401
+from core.integrations import models as integrations  # noqa: F401

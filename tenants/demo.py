@@ -46,10 +46,12 @@ COUNCILS = (
     DemoCouncil("northshire", "Northshire County Council", "991", "send@northshire.example.gov.uk", "01632 960 100", (
         ("Amara Okafor", "amara.okafor@northshire.example.gov.uk", Role.CASEWORKER),
         ("Daniel Hughes", "daniel.hughes@northshire.example.gov.uk", Role.TEAM_MANAGER),
+        ("Grace Whitfield", "grace.whitfield@northshire.example.gov.uk", Role.TENANT_ADMIN),
     )),
     DemoCouncil("southvale", "Southvale Borough Council", "992", "send@southvale.example.gov.uk", "01632 960 200", (
         ("Priya Shah", "priya.shah@southvale.example.gov.uk", Role.CASEWORKER),
         ("Tom Fletcher", "tom.fletcher@southvale.example.gov.uk", Role.TEAM_MANAGER),
+        ("Owen Price", "owen.price@southvale.example.gov.uk", Role.TENANT_ADMIN),
     )),
 )
 

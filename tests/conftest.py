@@ -127,7 +127,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return Settings(
-        env="test", secret_key=SECRET, database_url=database_url, redis_url=None, demo_mode=False,
+        env="test", secret_key=SECRET, database_url=database_url, redis_url=None, demo_mode=False, plugins=(),
         base_domain=BASE_DOMAIN, var_dir=tmp_path_factory.mktemp("var"),
     )
 
@@ -387,8 +387,15 @@ def object_graph(app: Any, make_child: Any, make_contact: Any, make_case: Any) -
                               submitted_by_name="A parent")
             s.add(sent)
             s.flush()
+            # An SEN register import (issue #5, core/sen): the row alone, its file is never read here.
+            from core.sen.models import SenImport
+
+            sen_import = SenImport(filename="register.xml", checksum="0" * 64, size=0,
+                                   storage_key=f"tenants/{tenant.id}/documents/{uuid.uuid4()}", created_by="tests")
+            s.add(sen_import)
+            s.flush()
             ids = {"document_id": doc.id, "meeting_id": meeting.id, "version_id": version.id, "event_id": event.id,
-                   "submission_id": sent.id}
+                   "submission_id": sent.id, "import_id": sen_import.id}
         return {"child": child, "child_id": child.id, "contact_id": contact.id, "case": case, "case_id": case.id, **ids}
 
     return make
@@ -634,3 +641,17 @@ def orm_criterion(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# ---------------------------------------------------------------------------------------
+# Plugins: tests load an explicit list, never whatever is installed (STYLE.md section 4)
+
+
+@pytest.fixture
+def use_plugins(app: Any) -> Iterator[Callable[..., Any]]:
+    """``use_plugins(ctf=plugins.ctf, spy=some_module)`` makes exactly those the loaded
+    plugins for the rest of the test (name -> module or dotted path); restored afterwards."""
+    from core.plugins.manager import swapped_host
+
+    with swapped_host() as load:
+        yield load

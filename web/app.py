@@ -26,8 +26,9 @@ from core.crypto import configure_crypto
 from core.mail import configure_mail
 from core.db import db, derive_urls, utcnow
 from core.jobs import configure_jobs
+from core.plugins.manager import load_plugins
 from core.logs import bind_log_context, configure_logging, reset_log_context
-from core.storage import LocalStorage, configure_storage
+from core.storage import LocalStorage, S3Storage, configure_storage
 from core.permissions import permissions_for_role
 from core.tenancy import enter_tenant, exit_tenant
 from core.users.sessions import resume
@@ -44,6 +45,17 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 # Endpoints that never need a tenant, a user or the database (the deadline calculator is
 # public and stores nothing: on any host it must not touch the database at all).
 _STATIC_ENDPOINTS = frozenset({"static", "govuk_assets", "govuk_dist", "public.healthz", "timescales_api.calculate"})
+
+
+def rate_limit_config(settings: Settings) -> dict[str, Any]:
+    """flask-limiter's settings. With Redis down the limits fall back to each process's memory
+    (looser, never off) rather than failing every rate-limited page: pages keep serving while
+    Redis is away (issue #5 item 7), and go back to the shared counts when it returns."""
+    return {
+        "RATELIMIT_STORAGE_URI": settings.redis_url or "memory://",
+        "RATELIMIT_STRATEGY": "moving-window",
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    }
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -78,8 +90,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         # own, smaller limit (web.api.body).
         MAX_CONTENT_LENGTH=21 * 1024 * 1024,
         JSON_SORT_KEYS=False,
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
-        RATELIMIT_STRATEGY="moving-window",
+        **rate_limit_config(settings),
         API_TITLE="Sendbridge API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.1.0",
@@ -96,8 +107,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     configure_jobs(settings.redis_url)
     configure_crypto(settings.secret_key)
     configure_mail(settings.mail_url or f"file://{settings.var_dir / 'mail'}", settings.mail_from)
-    # TODO(#5): S3 with SSE-KMS in production; a local folder is the embedded default.
-    configure_storage(LocalStorage(settings.var_dir / "documents"))
+    # Documents: S3 with SSE-KMS when configured (required in production), else a local folder.
+    configure_storage(S3Storage(settings.s3_bucket, kms_key_id=settings.s3_kms_key_id or "", region=settings.s3_region,
+                                endpoint_url=settings.s3_endpoint_url, path_style=settings.s3_path_style)
+                      if settings.s3_bucket else LocalStorage(settings.var_dir / "documents"))
 
     # 4. WSGI middleware: proxies first (they fix the host), then the /t/<slug>/ prefix.
     app.wsgi_app = TenantPathMiddleware(app.wsgi_app)  # type: ignore[method-assign]
@@ -148,6 +161,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.ui.operator import bp as operator_bp
     from web.ui.reauth import bp as reauth_bp
     from web.ui.access import bp as access_ui
+    from web.ui.integrations import bp as integrations_ui
+    from web.ui.sen import bp as sen_ui
     from web.ui.reviews import bp as reviews_ui
     from web.ui.sso import bp as sso_bp
 
@@ -167,13 +182,17 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
                portal_bp, portal_family, portal_school, portal_advice, reauth_bp, sso_bp, operator_bp):
         app.register_blueprint(bp)
     app.register_blueprint(access_ui)  # staff pages for portal access and submissions (issue #4)
+    app.register_blueprint(integrations_ui)  # the council's plugins and failed partner calls (issue #5)
+    app.register_blueprint(sen_ui)  # SEN register: CTF import and export (issue #5)
     csrf.exempt(oauth_bp)
     _register_assets(app, settings)
 
     # 9. errors
     errors.register(app)
 
-    # 10. plugins: TODO(#5) load_plugins(), plugin blueprints, pm.check_pending().
+    # 10. plugins: the installed ones (or those PLUGINS names; none in SAFE_MODE), checked
+    # against the hook specs; each council enables its own (core/plugins).
+    load_plugins(safe_mode=settings.safe_mode, only=settings.plugins)
 
     # 11. command line
     from web.cli import register_commands

@@ -31,6 +31,7 @@ SCREENS = ROOT / "artifacts" / "screens"
 USERS = {
     "caseworker": ("northshire", "Amara Okafor"),
     "manager": ("northshire", "Daniel Hughes"),
+    "admin": ("northshire", "Grace Whitfield"),
     "southvale-caseworker": ("southvale", "Priya Shah"),
 }
 #: People outside the council (the portals), who sign in at /portal/sign-in: "parent",
