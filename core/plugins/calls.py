@@ -24,6 +24,7 @@ never affects a request or another plugin.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -80,6 +81,16 @@ def on_success(hook: str) -> Callable[[Callable[[PluginCall, Any], None]], Calla
         _ON_SUCCESS[hook] = fn
         return fn
     return decorate
+
+
+#: Modules that register builders and success handlers. A worker imports them before its first
+#: call, so what a call needs never depends on which modules happened to be imported first.
+_REGISTRARS = ("core.cases.jobs", "core.integrations.advice")
+
+
+def _load_registrars() -> None:
+    for name in _REGISTRARS:
+        importlib.import_module(name)
 
 
 @register_arguments("on_integration_event")
@@ -222,6 +233,7 @@ def run_call(call_id: str) -> str:
     try:
         if call.plugin not in enabled_plugins():
             raise PermanentFailure(f"the {call.plugin} plugin is not enabled for this council")
+        _load_registrars()
         builder = _BUILDERS.get(call.hook)
         kwargs = builder(call.arguments) if builder else dict(call.arguments)
         result = call_plugin(tenant_info(call.plugin), call.plugin, call.hook, **kwargs)

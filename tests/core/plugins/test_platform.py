@@ -349,3 +349,16 @@ def test_plugin_tables_are_tenant_owned_under_row_level_security(tenant_a: Any, 
         rows = conn.execute(text("SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
                                  "WHERE relname IN ('tenant_plugin', 'plugin_call', 'outbox_event')")).all()
     assert sorted(rows) == [("outbox_event", True, True), ("plugin_call", True, True), ("tenant_plugin", True, True)]
+
+
+def test_every_hook_with_data_to_look_up_has_its_builder_registered_by_a_known_module() -> None:
+    """A worker that imported nothing else still rebuilds every call's arguments."""
+    import ast
+    import subprocess
+    import sys
+
+    code = ("from core.plugins import calls; calls._load_registrars(); "
+            "print(sorted(calls._BUILDERS))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert ast.literal_eval(out) == sorted(["on_integration_event", "delivery_for_notification", "on_health_advice_requested",
+                                "on_social_care_advice_requested", "on_health_body_notification"])
