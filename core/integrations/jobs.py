@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ from core.integrations.advice import PARTNER_HOOKS, REQUEST_HOOKS, build_advice_
 from core.integrations.social_care import store_social_care_status
 from core.jobs import job
 from core.plugin_api import AdviceRequest, AdviceReturn, PartnerUnavailable, PermanentFailure
+from core.plugins import calls as plugin_calls
 from core.plugins.manager import call_plugin, host, implementers
 from core.plugins.models import CallStatus, PluginCall
 from core.plugins.services import enabled_plugins, tenant_info
@@ -163,8 +165,7 @@ def poll_partner_advice(limit: int = 500) -> dict[str, int]:
             returned = call_plugin(info, item.plugin, fetch, request=request)
             if returned is None:
                 counts["waiting"] += 1
-                continue
-            if record_partner_advice(item.plugin, request, returned, policy=policy) is not None:
+            elif record_partner_advice(item.plugin, request, returned, policy=policy) is not None:
                 counts["recorded"] += 1
             db.session.commit()
         except PartnerUnavailable as exc:
@@ -172,17 +173,64 @@ def poll_partner_advice(limit: int = 500) -> dict[str, int]:
             counts["problems"] += 1
             log.info("partner unavailable; asking again at the next poll",
                      extra={"plugin": item.plugin, "case_id": str(item.case_id), "error": str(exc)[:300]})
+            _note(item, fetch, exc)
+            continue
         except (PermanentFailure, ValidationFailed) as exc:
             db.session.rollback()
             counts["problems"] += 1
             log.warning("partner advice could not be taken", extra={
                 "plugin": item.plugin, "case_id": str(item.case_id), "error": f"{type(exc).__name__}: {exc}"[:300]})
-        except Exception:  # a plugin's bug must not stop the other requests
+            _note(item, fetch, exc if isinstance(exc, PermanentFailure) else PermanentFailure(str(exc)))
+            continue
+        except Exception as exc:  # a plugin's bug must not stop the other requests
             db.session.rollback()
             counts["problems"] += 1
             log.exception("plugin failed while fetching advice", extra={"plugin": item.plugin,
                                                                         "case_id": str(item.case_id)})
+            _note(item, fetch, exc)
+            continue
+        # Asked without trouble (answered or not yet): an earlier problem needs nobody now.
+        plugin_calls.clear_problem(item.plugin, poll_key(item.case_id, item.advice_id))
+        db.session.commit()
     return counts
+
+
+def poll_key(case_id: uuid.UUID | str, advice_id: str) -> str:
+    return f"poll:{case_id}:{advice_id}"
+
+
+def _note(item: _Open, fetch: str, exc: BaseException) -> None:
+    """Show the admin a poll that failed (Integrations page), with a retry that asks again
+    now. Never lets the recording itself stop the poll."""
+    try:
+        plugin_calls.note_problem(item.plugin, fetch, poll_key(item.case_id, item.advice_id),
+                                  {"case_id": str(item.case_id), "advice_id": item.advice_id}, exc)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record the poll's problem", extra={"plugin": item.plugin})
+
+
+def _fetch_arguments(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    request, _child = build_advice_request(arguments["case_id"], str(arguments["advice_id"]))
+    return {"request": request}
+
+
+def _record_fetched(call: PluginCall, returned: Any) -> None:
+    """A retried poll's answer is recorded like the scheduled poll's; "not yet" is a success
+    too (the next poll asks again)."""
+    if returned is None:
+        return
+    request, _child = build_advice_request(call.arguments["case_id"], str(call.arguments["advice_id"]))
+    try:
+        record_partner_advice(call.plugin, request, returned, policy=_council_policy())
+    except ValidationFailed as exc:
+        raise PermanentFailure(str(exc)) from None
+
+
+for _kind, (_send, _fetch_hook) in PARTNER_HOOKS.items():
+    plugin_calls.register_arguments(_fetch_hook)(_fetch_arguments)
+    plugin_calls.on_success(_fetch_hook)(_record_fetched)
 
 
 STATUS_HOOK = "social_care_status_for_child"

@@ -85,7 +85,7 @@ def on_success(hook: str) -> Callable[[Callable[[PluginCall, Any], None]], Calla
 
 #: Modules that register builders and success handlers. A worker imports them before its first
 #: call, so what a call needs never depends on which modules happened to be imported first.
-_REGISTRARS = ("core.cases.jobs", "core.integrations.advice")
+_REGISTRARS = ("core.cases.jobs", "core.integrations.advice", "core.integrations.jobs")
 
 
 def _load_registrars() -> None:
@@ -276,6 +276,36 @@ def sweep(limit: int = 500) -> int:
     for call_id in due:
         enqueue_after_commit(run_call, str(tenant_id), str(call_id))
     return len(due)
+
+
+def note_problem(plugin: str, hook: str, key: str, arguments: Mapping[str, Any], exc: BaseException) -> PluginCall:
+    """Record that work done outside a call (a poll asking a partner for an answer) failed, as
+    a call the admin sees and can retry: ``PermanentFailure`` as failed, anything else as
+    retrying with backoff. The hook needs a registered argument builder (and, for its
+    answer to be used, a success handler), since retrying runs it as a call."""
+    _check_ids_only(arguments)
+    call = _get_or_create_call(plugin, hook, key, arguments)
+    call.attempts += 1
+    call.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+    if isinstance(exc, PermanentFailure) or call.attempts >= MAX_ATTEMPTS:
+        call.status = CallStatus.FAILED
+        call.finished_at = utcnow()
+    else:
+        call.status = CallStatus.RETRYING
+        call.next_attempt_at = utcnow() + _backoff(call.attempts)
+    db.session.flush()
+    return call
+
+
+def clear_problem(plugin: str, key: str) -> None:
+    """The work went through after all: a recorded problem for it no longer needs anyone."""
+    call = db.session.execute(select(PluginCall).where(PluginCall.plugin == plugin, PluginCall.key == key)) \
+        .scalar_one_or_none()
+    if call is not None and call.status != CallStatus.SUCCEEDED:
+        call.status = CallStatus.SUCCEEDED
+        call.last_error = ""
+        call.finished_at = utcnow()
+        db.session.flush()
 
 
 # ---------------------------------------------------------------------------------------

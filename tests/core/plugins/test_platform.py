@@ -361,4 +361,5 @@ def test_every_hook_with_data_to_look_up_has_its_builder_registered_by_a_known_m
             "print(sorted(calls._BUILDERS))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert ast.literal_eval(out) == sorted(["on_integration_event", "delivery_for_notification", "on_health_advice_requested",
-                                "on_social_care_advice_requested", "on_health_body_notification"])
+                                "on_social_care_advice_requested", "on_health_body_notification",
+                                "health_advice_for_request", "social_care_advice_for_request"])

@@ -244,3 +244,49 @@ def test_mediation_without_health_issues_notifies_nobody(enable_fhir: Any, make_
                          {"type": "mediation_requested", "date": "2026-02-20", "includes_health": False}])
     assert calls_in(tenant_a) == []
     assert fhir_stub.requests == []
+
+
+def test_a_failed_poll_is_shown_to_the_admin_and_their_retry_fetches_and_records_the_advice(
+        enable_fhir: Any, health_case: Any, fhir_stub: FhirStub, tenant_a: Any) -> None:
+    from core.integrations.jobs import poll_key
+    from core.plugins import calls
+    from core.plugins.models import CallStatus, PluginCall
+
+    enable_fhir(tenant_a)
+    case = health_case(tenant_a)
+    [task] = fhir_stub.of_type("Task")
+    complete_with_document(fhir_stub, task, data=b"MZ\x90\x00 an executable, not advice")
+    assert poll_partner_advice(str(tenant_a.id))["problems"] == 1
+    with in_tenant(tenant_a):
+        [shown] = [c for c in calls.calls_needing_attention() if c.key == poll_key(case.id, "health1")]
+        assert (shown.status, shown.hook) == (CallStatus.FAILED, "health_advice_for_request")
+        assert "PermanentFailure" in shown.last_error
+        call_id = shown.id
+        db.session.rollback()
+
+    complete_with_document(fhir_stub, task)  # the health body fixes the file; the admin retries
+    with in_tenant(tenant_a):
+        calls.retry_call(call_id)
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(PluginCall, call_id).status == CallStatus.SUCCEEDED
+        db.session.rollback()
+    assert [len(rows) for rows in _advice_rows(tenant_a, case)] == [1, 1, 1]
+    assert poll_partner_advice(str(tenant_a.id))["asked"] == 0  # answered: the poll is done with it
+
+
+def test_a_poll_that_works_again_clears_the_problem_it_showed(enable_fhir: Any, health_case: Any,
+                                                              fhir_stub: FhirStub, tenant_a: Any) -> None:
+    from core.plugins import calls
+
+    enable_fhir(tenant_a)
+    health_case(tenant_a)
+    fhir_stub.fail_with = 503
+    assert poll_partner_advice(str(tenant_a.id))["problems"] == 1
+    with in_tenant(tenant_a):
+        assert [c.status.value for c in calls.calls_needing_attention()] == ["retrying"]
+        db.session.rollback()
+    fhir_stub.fail_with = None
+    assert poll_partner_advice(str(tenant_a.id))["waiting"] == 1
+    with in_tenant(tenant_a):
+        assert calls.calls_needing_attention() == []
