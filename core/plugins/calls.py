@@ -30,15 +30,14 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import event, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from core.db import db, utcnow
 from core.errors import Conflict, NotFound
 from core.jobs import enqueue_after_commit, job
 from core.plugin_api import IntegrationEvent, PermanentFailure
-from core.plugins.manager import call_plugin, host, implementers
+from core.plugins.manager import call_plugin, implementers
 from core.plugins.models import CallStatus, OutboxEvent, OutboxStatus, PluginCall
 from core.plugins.services import enabled_plugins, tenant_info
 from core.tenancy import require_tenant_id
@@ -112,22 +111,9 @@ def _check_ids_only(payload: Mapping[str, Any]) -> None:
             raise TypeError("outbox payloads and call arguments are flat: ids, codes and flags only")
 
 
-_SUBSCRIBERS = "sendbridge_event_subscribers"
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_subscribers(session: Session, transaction: Any) -> None:
-    if transaction.parent is None:
-        session.info.pop(_SUBSCRIBERS, None)
-
-
 def _subscribers() -> list[str]:
-    """Enabled plugins that hear integration events, cached for the transaction."""
-    cache = db.session.info.setdefault(_SUBSCRIBERS, {})
-    key = (require_tenant_id(), id(host()))
-    if key not in cache:
-        cache[key] = implementers("on_integration_event", enabled_plugins())
-    return cache[key]
+    """Enabled plugins that hear integration events."""
+    return implementers("on_integration_event", enabled_plugins())
 
 
 def emit(topic: str, payload: Mapping[str, Any]) -> OutboxEvent | None:

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import column, select, table
+from sqlalchemy import column, event, select, table
+from sqlalchemy.orm import Session
 
 from core import crypto
 from core.db import db
@@ -43,10 +44,25 @@ def _require_installed(plugin: str) -> None:
         raise NotFound(f"No plugin called {plugin} is installed")
 
 
+#: Enabled plugins per (council, plugin host), kept for the transaction: callers that loop (the
+#: outbox relay, reminder delivery, schedule_call per event) ask once, not once per item.
+_ENABLED = "sendbridge_enabled_plugins"
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_enabled(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(_ENABLED, None)
+
+
 def enabled_plugins() -> list[str]:
     """Names of the plugins enabled for the current council that are installed here."""
-    names = db.session.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True))).scalars()
-    return sorted(n for n in names if n in host().plugins)
+    cache = db.session.info.setdefault(_ENABLED, {})
+    key = (require_tenant_id(), id(host()))
+    if key not in cache:
+        names = db.session.execute(select(TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True))).scalars()
+        cache[key] = tuple(sorted(n for n in names if n in host().plugins))
+    return list(cache[key])
 
 
 def is_enabled(plugin: str) -> bool:
@@ -64,7 +80,7 @@ def set_enabled(plugin: str, enabled: bool) -> TenantPlugin:
         db.session.add(row)
     row.enabled = enabled
     db.session.flush()
-    db.session.info.pop("sendbridge_event_subscribers", None)
+    db.session.info.pop(_ENABLED, None)
     return row
 
 
