@@ -24,15 +24,27 @@ USERS_MANAGE = "users.manage"
 CLIENTS_MANAGE = "clients.manage"
 #: Turn the council's plugins on and off, see failed partner calls and retry them (issue #5).
 PLUGINS_MANAGE = "plugins.manage"
+#: Plans moving between councils (issue 6): start, complete, receive, export and import.
+TRANSFERS_READ = "transfers.read"
+TRANSFERS_WRITE = "transfers.write"
+#: Mediation, disagreement resolution, appeals and tribunal orders, complaints (issue 6).
+DISAGREEMENTS_READ = "disagreements.read"
+DISAGREEMENTS_WRITE = "disagreements.write"
+#: The managers' disputes workbench: every open disagreement and clock in the council.
+DISAGREEMENTS_OVERSEE = "disagreements.oversee"
+#: The council's letter templates (appeal rights, mediation and support information).
+LETTERS_MANAGE = "letters.manage"
 
-_CASEWORK = frozenset({CHILDREN_READ, CHILDREN_WRITE, CASES_READ, CASES_WRITE, PLANS_READ, PLANS_WRITE})
-_READ_ONLY = frozenset({CHILDREN_READ, CASES_READ, PLANS_READ})
+_CASEWORK = frozenset({CHILDREN_READ, CHILDREN_WRITE, CASES_READ, CASES_WRITE, PLANS_READ, PLANS_WRITE,
+                       TRANSFERS_READ, TRANSFERS_WRITE, DISAGREEMENTS_READ, DISAGREEMENTS_WRITE})
+_READ_ONLY = frozenset({CHILDREN_READ, CASES_READ, PLANS_READ, TRANSFERS_READ, DISAGREEMENTS_READ})
+_MANAGING = frozenset({AUDIT_READ, DISAGREEMENTS_OVERSEE, LETTERS_MANAGE})
 
-ALL = _CASEWORK | {AUDIT_READ, USERS_MANAGE, CLIENTS_MANAGE, PLUGINS_MANAGE}
+ALL = _CASEWORK | _MANAGING | {USERS_MANAGE, CLIENTS_MANAGE, PLUGINS_MANAGE}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.CASEWORKER: _CASEWORK,
-    Role.TEAM_MANAGER: _CASEWORK | {AUDIT_READ},
+    Role.TEAM_MANAGER: _CASEWORK | _MANAGING,
     Role.SEND_OFFICER: _READ_ONLY,
     Role.TENANT_ADMIN: ALL,
 }
@@ -47,8 +59,12 @@ SCOPE_PERMISSIONS: dict[str, frozenset[str]] = {
     "cases:write": frozenset({CASES_READ, CASES_WRITE, CHILDREN_READ}),
     "plans:read": frozenset({PLANS_READ, CASES_READ, CHILDREN_READ}),
     "plans:write": frozenset({PLANS_READ, PLANS_WRITE, CASES_READ, CHILDREN_READ}),
+    "transfers:read": frozenset({TRANSFERS_READ, CASES_READ, CHILDREN_READ}),
+    "transfers:write": frozenset({TRANSFERS_READ, TRANSFERS_WRITE, CASES_READ, CHILDREN_READ}),
+    "disagreements:read": frozenset({DISAGREEMENTS_READ, CASES_READ, CHILDREN_READ}),
+    "disagreements:write": frozenset({DISAGREEMENTS_READ, DISAGREEMENTS_WRITE, CASES_READ, CHILDREN_READ}),
     **{f"{res}:{mode}": frozenset() for res in (
-        "transfers", "disagreements", "settings", "local-offer", "reports"
+        "settings", "local-offer", "reports"
     ) for mode in ("read", "write")},
 }
 SCOPES = frozenset(SCOPE_PERMISSIONS)

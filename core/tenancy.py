@@ -208,3 +208,47 @@ def _stamp_and_check_tenant(session: Session, flush_context: UOWTransaction, ins
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, TenantScoped) and obj.tenant_id != tid:
             raise CrossTenantWrite(f"{type(obj).__name__} belongs to another tenant")
+
+
+@contextlib.contextmanager
+def crossing_into(session: Session, tenant_id: uuid.UUID) -> Iterator[None]:
+    """Act as another council *inside the current transaction*, then come back.
+
+    The one door between councils that keeps a piece of work atomic across both: a plan
+    transfer (regs 15-16) must leave the sending council and arrive in the receiving one
+    all or nothing, so ``core.transfers`` reads the plan as the sender, crosses into the
+    receiver inside the same database transaction, writes there, and commits once. Nothing
+    else may use it (``tests/core/test_tenancy.py`` checks who calls it).
+
+    Isolation still holds on both sides of the door: pending work is flushed first (so a
+    row of the sending council is never written while acting as the receiver; a dirty one
+    later raises :class:`CrossTenantWrite`), the ORM criterion and the PostgreSQL setting
+    both switch, so row-level security judges every statement inside by the receiving
+    council, and both switch back on the way out, also when the block raises.
+    """
+    if not session.in_transaction():
+        raise TenantContextRequired("crossing_into needs an open transaction to keep the work atomic")
+    before = _check_transaction_tenant(session)
+    if before is None:
+        raise TenantContextRequired("crossing_into starts from a council's own context")
+    session.flush()
+
+    def switch(tid: uuid.UUID) -> None:
+        session.info[_TENANT_AT_BEGIN] = tid
+        if session.get_bind().dialect.name == "postgresql":
+            # No autoflush: after a refused flush inside the door, pending rows must not be
+            # written on the way out under the wrong database setting.
+            with session.no_autoflush:
+                session.execute(text("SELECT set_config('app.tenant_id', :tid, true)"), {"tid": str(tid)})
+
+    token = _current_tenant.set(tenant_id)
+    try:
+        switch(tenant_id)
+        yield
+        session.flush()
+    finally:
+        _current_tenant.reset(token)
+        if session.in_transaction():
+            switch(before)
+        else:
+            session.info.pop(_TENANT_AT_BEGIN, None)

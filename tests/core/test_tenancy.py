@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +148,103 @@ def test_a_session_reused_after_a_platform_wide_transaction_may_enter_a_council(
     with tenant_context(tenant_a.id), pytest.raises(TenantContextRequired):
         session.execute(select(Child)).all()
     session.rollback()
+
+
+# ---------------------------------------------------------------------------------------
+# crossing_into: the one door between councils inside a transaction (plan transfers)
+
+
+def test_crossing_writes_both_councils_in_one_transaction(tenant_a: Any, tenant_b: Any) -> None:
+    from core.tenancy import crossing_into, current_tenant_id
+
+    with tenant_context(tenant_a.id):
+        s = db.session()
+        s.add(Child(given_name="Sent", family_name="A", date_of_birth=dt.date(2016, 1, 1)))
+        with crossing_into(s, tenant_b.id):
+            assert current_tenant_id() == tenant_b.id
+            # Inside the door the receiver's rows are all that can be seen or written.
+            assert s.execute(select(Child).where(Child.given_name == "Sent")).all() == []
+            s.add(Child(given_name="Received", family_name="B", date_of_birth=dt.date(2016, 1, 1)))
+        assert current_tenant_id() == tenant_a.id
+        assert [c.given_name for c in s.execute(select(Child)).scalars()] == ["Sent"]
+        s.commit()
+    db.session.remove()
+    with in_tenant(tenant_b) as s:
+        assert [c.given_name for c in s.execute(select(Child)).scalars()] == ["Received"]
+
+
+def test_a_failure_inside_the_crossing_leaves_neither_council_changed(tenant_a: Any, tenant_b: Any) -> None:
+    from core.tenancy import crossing_into, current_tenant_id
+
+    with tenant_context(tenant_a.id):
+        s = db.session()
+        s.add(Child(given_name="Sent", family_name="A", date_of_birth=dt.date(2016, 1, 1)))
+        with pytest.raises(RuntimeError, match="half-way"):
+            with crossing_into(s, tenant_b.id):
+                s.add(Child(given_name="Received", family_name="B", date_of_birth=dt.date(2016, 1, 1)))
+                s.flush()
+                raise RuntimeError("half-way")
+        assert current_tenant_id() == tenant_a.id
+        s.rollback()
+    db.session.remove()
+    for tenant in (tenant_a, tenant_b):
+        with in_tenant(tenant) as s:
+            assert s.execute(select(Child)).all() == []
+
+
+def test_a_row_of_the_sender_changed_inside_the_crossing_is_refused(tenant_a: Any, tenant_b: Any,
+                                                                     make_child: Any) -> None:
+    from core.tenancy import crossing_into
+
+    a = make_child(tenant_a)
+    with tenant_context(tenant_a.id):
+        s = db.session()
+        loaded = s.get(Child, a.id)
+        with pytest.raises(CrossTenantWrite):
+            with crossing_into(s, tenant_b.id):
+                loaded.given_name = "Leak"
+        s.rollback()
+    db.session.remove()
+
+
+@pytest.mark.postgres_only
+def test_row_level_security_judges_statements_inside_the_crossing_by_the_receiver(
+        tenant_a: Any, tenant_b: Any, make_child: Any) -> None:
+    from sqlalchemy import text
+
+    import core.tenancy as tenancy
+    from core.tenancy import crossing_into
+
+    make_child(tenant_a)
+    with tenant_context(tenant_a.id):
+        s = db.session()
+        assert s.execute(text("SELECT count(*) FROM child")).scalar() == 1
+        with crossing_into(s, tenant_b.id):
+            # Raw SQL skips the ORM criterion: only RLS stands between the councils here.
+            assert s.execute(text("SELECT current_setting('app.tenant_id')")).scalar() == str(tenant_b.id)
+            assert s.execute(text("SELECT count(*) FROM child")).scalar() == 0
+        assert s.execute(text("SELECT count(*) FROM child")).scalar() == 1
+        s.rollback()
+    db.session.remove()
+    assert tenancy._orm_criterion_enabled
+
+
+def test_crossing_needs_an_open_transaction_in_a_council(app: Any, tenant_b: Any) -> None:
+    from core.tenancy import crossing_into
+
+    s = db.session()
+    with pytest.raises(TenantContextRequired):
+        with crossing_into(s, tenant_b.id):
+            pass
+    db.session.remove()
+
+
+def test_only_the_transfer_service_uses_the_door_between_councils() -> None:
+    root = Path(__file__).resolve().parents[2]
+    callers = sorted(
+        str(path.relative_to(root))
+        for top in ("core", "plugins", "tenants", "web", "migrations")
+        for path in (root / top).rglob("*.py")
+        if "crossing_into(" in path.read_text(encoding="utf-8") and path.name != "tenancy.py"
+    )
+    assert all(c.startswith("core/transfers/") for c in callers), callers
