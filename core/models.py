@@ -15,3 +15,7 @@ from core.submissions import models as submissions  # noqa: F401
 from core.plugins import models as plugins  # noqa: F401
 from core.sen import models as sen  # noqa: F401
 from core.integrations import models as integrations  # noqa: F401
+from core.transfers import models as transfers  # noqa: F401
+from core.disagreements import models as disagreements  # noqa: F401
+from core.circumstances import models as circumstances  # noqa: F401
+from core.disagreements import letters as letters  # noqa: F401

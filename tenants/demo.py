@@ -29,6 +29,8 @@ from core.users.models import Role
 from core.users.services import create_user
 from tenants.models import Tenant
 from tenants import demo_plans
+from tenants.demo_circumstances import seed_circumstances
+from core.disagreements import letters as decision_letters
 from tenants.services import provision_tenant
 
 
@@ -186,6 +188,10 @@ def seed_council(council: DemoCouncil, *, children_per_council: int = 12, today:
             children.add_placement(seeder, child, urn=urn, started_on=min(started, today))
             made.append(child)
         seed_cases(seeder, made, caseworker_id=caseworker.id, today=today)
+        # A few children's specific circumstances, CoP ch.10 (issue 6).
+        seed_circumstances(seeder, made, la_code=council.la_code, today=today)
+        # The council's decision-letter template with its (made-up) mediation adviser (issue 6).
+        decision_letters.save_template(seeder, decision_letters.demo_template(council.name))
         db.session.commit()
     return True
 

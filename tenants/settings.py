@@ -33,5 +33,11 @@ TENANT_SETTINGS = SettingsSchema(
         "deemed_service_days_post": Setting(
             int, 0, "Days after posting that a posted notice counts as served.", validators=(int_range(0, 5),),
         ),
+        # statutory-rules section 9 (issue 6): the review on release from youth custody has no
+        # verified period, so it is the council's own target, never shown as statutory.
+        "release_review_weeks": Setting(
+            int, 4, "Weeks after release from youth custody by which the council aims to review the EHC plan "
+                    "(its own target, not statutory).", validators=(int_range(1, 12),),
+        ),
     },
 )

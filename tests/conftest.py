@@ -394,8 +394,36 @@ def object_graph(app: Any, make_child: Any, make_contact: Any, make_case: Any) -
                                    storage_key=f"tenants/{tenant.id}/documents/{uuid.uuid4()}", created_by="tests")
             s.add(sen_import)
             s.flush()
+            # A specific circumstance of the child (issue 6, core/circumstances).
+            from core.circumstances.models import Circumstance, CircumstanceKind
+
+            circumstance = Circumstance(child_id=child.id, kind=CircumstanceKind.LOOKED_AFTER,
+                                        started_on=dt.date(2025, 9, 1), social_worker_name="Sam Social")
+            s.add(circumstance)
+            s.flush()
+            # A disagreement about the case (issue 6, core/disagreements): a complaint needs no decision letter.
+            from core.disagreements.models import Disagreement
+
+            disagreement = Disagreement(case_id=case.id, child_id=child.id, kind="complaint",
+                                        opened_on=dt.date(2026, 6, 1), summary="A complaint", created_by="tests",
+                                        health_bodies=[], grounds=[], parties=[])
+            s.add(disagreement)
+            s.flush()
+            # A planned transfer of the plan to a council not on the platform (issue 6, core/transfers).
+            from core.transfers.models import Transfer
+
+            plan_transfer = Transfer(direction="outgoing", status="planned", case_id=case.id,
+                                     from_la_code=tenant.la_code, from_la_name=tenant.name, to_la_code="886",
+                                     to_la_name="Kent County Council", receiver_on_platform=False,
+                                     move_on=dt.date(2027, 1, 8), became_aware_on=dt.date(2026, 11, 2),
+                                     due_on=dt.date(2027, 1, 8), child_given_name=child.given_name,
+                                     child_family_name=child.family_name, child_date_of_birth=child.date_of_birth,
+                                     created_by="tests", updated_by="tests", history={"log": []})
+            s.add(plan_transfer)
+            s.flush()
             ids = {"document_id": doc.id, "meeting_id": meeting.id, "version_id": version.id, "event_id": event.id,
-                   "submission_id": sent.id, "import_id": sen_import.id}
+                   "submission_id": sent.id, "import_id": sen_import.id, "circumstance_id": circumstance.id,
+                   "disagreement_id": disagreement.id, "transfer_id": plan_transfer.ref}
         return {"child": child, "child_id": child.id, "contact_id": contact.id, "case": case, "case_id": case.id, **ids}
 
     return make

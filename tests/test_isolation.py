@@ -292,9 +292,12 @@ def test_other_tenant_lists_and_searches_never_show_tenant_a_children(orm_criter
     assert "0 results for" in client.get("/children/?q=Zzalpha").get_data(as_text=True)
 
 
-ALL_SCOPES = "children:read children:write cases:read cases:write plans:read plans:write"
+ALL_SCOPES = ("children:read children:write cases:read cases:write plans:read plans:write disagreements:read "
+              "disagreements:write transfers:read transfers:write")
 API_OBJECT_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_object"]
 API_LIST_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_list"]
+#: POST-only operations on an object (complete or cancel a transfer): nothing to GET.
+API_ACTION_ROUTES = [k for k, v in ISOLATION_MATRIX.items() if v["kind"] == "api_action"]
 
 
 @pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
@@ -319,6 +322,26 @@ def test_other_tenant_api_client_gets_404_for_tenant_a_object(orm_criterion: str
     if spec.get("post_json"):
         resp = c.post(path, json=spec.get("body", {}), headers=bearer(token_b))
         assert resp.status_code == 404
+    _assert_a_untouched(tenant_a, child_of_a)
+
+
+@pytest.mark.parametrize("orm_criterion", ["on", "off"], indirect=True)
+@pytest.mark.parametrize("endpoint", API_ACTION_ROUTES)
+def test_other_tenant_api_client_cannot_act_on_tenant_a_object(orm_criterion: str, endpoint: str, tenant_a: Any,
+                                                              tenant_b: Any, graph_a: dict[str, Any], child_of_a: Any,
+                                                              api_token: Any, app: Any, object_graph: Any) -> None:
+    spec = ISOLATION_MATRIX[endpoint]
+    token_b = api_token(tenant_b, ALL_SCOPES)
+    c = app.test_client()
+    body = spec.get("body", {})
+    found = c.post(_path(spec, graph_a), json=body, headers=bearer(token_b))
+    missing = c.post(_missing_path(spec), json=body, headers=bearer(token_b))
+    assert found.status_code == missing.status_code == 404
+    strip = lambda body: {k: v for k, v in body.items() if k != "request_id"}  # noqa: E731
+    assert strip(found.get_json()) == strip(missing.get_json())
+    # Positive control: the same operation on B's own object is not a 404.
+    own = object_graph(tenant_b)
+    assert c.post(_path(spec, own), json=body, headers=bearer(token_b)).status_code != 404
     _assert_a_untouched(tenant_a, child_of_a)
 
 

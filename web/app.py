@@ -163,6 +163,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.ui.access import bp as access_ui
     from web.ui.integrations import bp as integrations_ui
     from web.ui.sen import bp as sen_ui
+    from web.ui.circumstances import bp as circumstances_ui
+    from web.api.circumstances.routes import blp as circumstances_api
+    from web.api.transfers.routes import blp as transfers_api
+    from web.api.disagreements.routes import blp as disagreements_api
     from web.ui.reviews import bp as reviews_ui
     from web.ui.sso import bp as sso_bp
 
@@ -171,7 +175,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         "description": "An RFC 9457 problem",
         "content": {"application/problem+json": {"schema": "Problem"}},
     })
-    for api_blueprint in (children_api, cases_api, plans_api, timescales_api):
+    for api_blueprint in (children_api, cases_api, plans_api, timescales_api, circumstances_api, transfers_api,
+                          disagreements_api):
         api.register_blueprint(api_blueprint)
         csrf.exempt(api_blueprint)  # bearer tokens, not cookies: no cross-site request to forge
     api.spec.components.security_scheme("oauth2", {
@@ -184,6 +189,15 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(access_ui)  # staff pages for portal access and submissions (issue #4)
     app.register_blueprint(integrations_ui)  # the council's plugins and failed partner calls (issue #5)
     app.register_blueprint(sen_ui)  # SEN register: CTF import and export (issue #5)
+    app.register_blueprint(circumstances_ui)  # a child's specific circumstances, CoP ch.10 (issue 6)
+    from web.ui.disagreements import bp as disagreements_ui
+    from web.ui.letters import bp as letters_ui
+    app.register_blueprint(letters_ui)  # decision letters with appeal rights, and their template (issue 6)
+    app.register_blueprint(disagreements_ui)  # mediation, appeals, DR, complaints; the workbench (issue 6)
+    from web.ui.transfers import bp as transfers_ui
+    app.register_blueprint(transfers_ui)  # plans moving between councils: inbox, start, complete (issue 6)
+    from web.ui.transfer_packages import bp as transfer_packages_ui
+    app.register_blueprint(transfer_packages_ui)  # transfer packages to/from councils not on the platform (issue 6)
     csrf.exempt(oauth_bp)
     _register_assets(app, settings)
 

@@ -125,6 +125,7 @@ def scheduler(at_: str | None, once: bool) -> None:
     from core.scheduler import DailyTask, Scheduler, parse_time_of_day, run_forever
     from core.integrations.jobs import poll_partner_advice, refresh_social_care_status
     from core.plugins.calls import sweep
+    from core.transfers.jobs import flag_transfers
     from tenants.maintenance import fan_out, fan_out_reminders
 
     settings = current_app.config["SENDBRIDGE_SETTINGS"]
@@ -150,7 +151,9 @@ def scheduler(at_: str | None, once: bool) -> None:
 
     runner = Scheduler([DailyTask("send-reminders", at, send_reminders),
                         DailyTask("refresh-social-care-status", dt.time(5, 30),
-                                  lambda: fan_out(refresh_social_care_status))], locks=locks,
+                                  lambda: fan_out(refresh_social_care_status)),
+                        # No transfer can be silently lost (issue 6): flag late and failed ones.
+                        DailyTask("flag-transfers", dt.time(6, 0), lambda: fan_out(flag_transfers))], locks=locks,
                        every_tick=[("sweep-plugin-calls", sweep_plugin_calls), ("poll-partner-advice", poll_advice)])
     if once:
         click.echo(json.dumps({"ran": runner.run_pending(dt.datetime.now(dt.timezone.utc))}))

@@ -323,7 +323,14 @@ def suggest_invitees(case: Case, *, on: dt.date, council_name: str = "") -> list
     social = [c for c in child.contacts if c.relationship_to_child == Relationship.SOCIAL_WORKER]
     for contact in social:
         out.append(_invitee(contact.full_name, "la_social_care", council_name, contact.email or ""))
-    if not social:
+    # The child's circumstances (CoP ch.10; issue 6): a looked-after child's social worker,
+    # virtual school head and designated teacher, a detained young person's YOT and establishment.
+    from core.circumstances.invitees import circumstance_invitees  # noqa: PLC0415  (no import cycle)
+
+    known = {(c.email or "").lower() for c in social if c.email}
+    extra = [i for i in circumstance_invitees(child.id, on) if not i["email"] or i["email"].lower() not in known]
+    out.extend(_invitee(i["name"], i["role"], i["organisation"], i["email"]) for i in extra)
+    if not social and not any(i["role"] == "la_social_care" for i in extra):
         out.append(_invitee("", "la_social_care", council_name))
     return out
 

@@ -31,7 +31,7 @@ from core.errors import Conflict, Forbidden, ValidationFailed
 from core.identity.scope import cases_filter
 from core.plans.services import check_case_event, on_case_event
 from core.timescales import (
-    Deadline, InvalidEventsError, TimescalePolicy, apply_corrections, compute_deadlines, validate_event,
+    Deadline, InvalidEventsError, SlaTarget, TimescalePolicy, apply_corrections, compute_deadlines, validate_event,
 )
 from core.users.models import User
 
@@ -44,7 +44,23 @@ def policy_from_settings(settings: Mapping[str, Any]) -> TimescalePolicy:
     return TimescalePolicy(
         deem_weekend_receipt_next_working_day=bool(settings.get("deem_weekend_receipt_next_working_day", False)),
         deemed_service_days=int(settings.get("deemed_service_days_post", 0) or 0),
+        sla_targets=release_review_targets(settings),
     )
+
+
+#: The council's own target for reviewing a plan after release from youth custody, in weeks
+#: (tenant setting ``release_review_weeks``). CoP ch.10: the plan must be maintained and
+#: reviewed on release; the period is UNVERIFIED (statutory-rules §9), so it is never statutory.
+RELEASE_REVIEW_WEEKS = 4
+
+
+def release_review_targets(settings: Mapping[str, Any]) -> tuple[SlaTarget, ...]:
+    """The ``release_review`` SLA (issue 6): from each release to the next review decision."""
+    weeks = int(settings.get("release_review_weeks", RELEASE_REVIEW_WEEKS) or RELEASE_REVIEW_WEEKS)
+    return (SlaTarget("release_review", "released_from_detention", weeks, unit="weeks",
+                      closed_by=("review_decision_sent",),
+                      label="The council's own target (not statutory): review the EHC plan after release "
+                            "from youth custody"),)
 
 
 def _require(actor: Actor, permission: str) -> None:

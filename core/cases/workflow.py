@@ -65,6 +65,8 @@ class CaseState:
     health_body_aware: bool = False
     transferred_in: bool = False
     move_notified: bool = False
+    #: Youth custody (CFA 2014 ss70-75; issue 6): detained since this day, None when not detained.
+    detained_since: dt.date | None = None
     last_event_on: dt.date | None = None
 
     @property
@@ -173,6 +175,15 @@ def _apply(state: CaseState, event: Mapping[str, Any]) -> None:
         state.health_body_aware = True
     elif kind == "plan_ceased":
         state.ceased_on = day
+    elif kind == "plan_transferred_out":
+        state.transferred_out_on = day
+    elif kind == "transfer_cancelled":
+        state.move_notified = False
+        state.health_body_aware = False
+    elif kind == "detention_started":
+        state.detained_since = day
+    elif kind == "released_from_detention":
+        state.detained_since = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -224,6 +235,13 @@ def _check_one(events: Sequence[Mapping[str, Any]], new: Mapping[str, Any], *, t
         raise WorkflowRefusal("This case already has its request; a new request starts a new case")
     if day < state.opened_on:
         raise WorkflowRefusal("The date cannot be before the request that opened the case", field="date")
+    if state.transferred_out_on is not None:
+        # Reg 15(3): from the transfer the new council maintains the plan as its own; this
+        # council's record is read-only. Only the old health body's reg 16 notice, a duty that
+        # outlives the transfer, may still be recorded here.
+        _need(kind == "health_body_notified" and state.health_body_aware,
+              "The plan has moved to another council: this council's record can no longer be changed")
+        return
     if state.ceased_on is not None or state.transferred_out_on is not None:
         _need(kind in ("appeal_registered", "appeal_decided", "tribunal_order_made", "appeal_unopposed",
                        "appeal_response_submitted", "exception_recorded"),
@@ -367,6 +385,17 @@ def _move_step(state: CaseState, new: Mapping[str, Any], day: dt.date) -> None:
     _need(state.has_plan, "Only an issued plan transfers between councils")
 
 
+def _detention_started(state: CaseState, new: Mapping[str, Any], day: dt.date) -> None:
+    _need(state.detained_since is None,
+          f"A detention from {state.detained_since} is already recorded: record the release first")
+
+
+def _released(state: CaseState, new: Mapping[str, Any], day: dt.date) -> None:
+    _need(state.detained_since is not None, "A release follows a detention: record the detention first")
+    _need(day >= state.detained_since,  # type: ignore[operator]
+          "The release cannot be before the detention began")
+
+
 def _after(flag: str, what: str, missing: str) -> Any:
     """A step that answers an earlier one (a notification after the move, an action after an
     agreement): it cannot come first."""
@@ -411,6 +440,12 @@ _RULES: dict[str, Any] = {
     "plan_ceased": _plan_ceased,
     "move_notified": _move_step,
     "health_body_aware_of_move": _move_step,
+    # Reg 15(2): the plan leaves for the council the move was notified to (issue 6).
+    "plan_transferred_out": _after("move_notified", "Transferring the plan", "the notice of the move"),
+    "transfer_cancelled": _after("move_notified", "Calling off a transfer", "the notice of the move"),
+    # CFA 2014 ss70-75 (issue 6): one detention at a time, and a release follows a detention.
+    "detention_started": _detention_started,
+    "released_from_detention": _released,
     # Reg 15(4): the new council's letter follows the transfer that put the plan in its hands.
     "new_la_notification_sent": _after("transferred_in", "The new council's letter to the family",
                                        "the plan's transfer to this council"),

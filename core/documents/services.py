@@ -19,7 +19,7 @@ from sqlalchemy import select
 from core import permissions
 from core.actors import Actor
 from core.audit import services as audit
-from core.cases.models import Document
+from core.cases.models import Case, Document
 from core.db import db
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.identity.scope import document_in_scope
@@ -28,9 +28,15 @@ from core.storage import (StorageUnavailable, attachment_disposition, new_docume
                           supports_presigning)
 
 MAX_BYTES = 20 * 1024 * 1024
+#: Files the platform makes itself (a transfer package holds every document of a case) may
+#: be larger than an upload.
+MAX_MADE_BYTES = 250 * 1024 * 1024
 KINDS = ("advice", "plan_pdf", "review_paper", "review_report", "evidence", "other",
          # A family's views for Section A of the plan, sent through the portal (issue #4).
-         "views")
+         "views",
+         # Issue 6: decision letters with appeal rights; a transfer package for a council not
+         # on the platform; the previous council's record of a transferred case.
+         "decision_letter", "transfer_package", "transfer_record")
 
 
 @dataclass(frozen=True)
@@ -102,10 +108,17 @@ def store_document(actor: Actor, *, child_id: uuid.UUID, kind: str, title: str, 
     ftype = trusted_type or sniff(data)
     if not data:
         errors["file"] = ["The selected file is empty"]
-    elif len(data) > MAX_BYTES:
-        errors["file"] = [f"The selected file must be smaller than {MAX_BYTES // (1024 * 1024)}MB"]
+    elif len(data) > (MAX_MADE_BYTES if trusted_type else MAX_BYTES):
+        limit = MAX_MADE_BYTES if trusted_type else MAX_BYTES
+        errors["file"] = [f"The selected file must be smaller than {limit // (1024 * 1024)}MB"]
     elif ftype is None:
         errors["file"] = [f"The selected file must be a {ACCEPTED}"]
+    if case_id is not None and not errors:
+        case = db.session.get(Case, case_id)
+        if case is not None and case.stage == "transferred":
+            # Reg 15(3): from the transfer the new council maintains the plan; the old
+            # council's case is a read-only record, so nothing more is filed on it.
+            errors["file"] = ["This plan has been transferred to another council; files can no longer be added here"]
     if errors:
         raise ValidationFailed(errors)
     assert ftype is not None

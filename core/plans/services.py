@@ -104,8 +104,21 @@ def advice_list(case: Case) -> list[dict[str, Any]]:
     """Section K: the advice sought for the assessment, from the case's ``advice_requested``
     and ``advice_received`` events (corrections applied) and the documents filed under each
     ``advice_id``. In the order the advice was first asked for."""
-    rows = db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)).scalars()
+    rows = list(db.session.execute(select(CaseEvent).where(CaseEvent.case_id == case.id)
+                                   .order_by(CaseEvent.seq)).scalars())
     entries: dict[str, dict[str, Any]] = {}
+    if rows and rows[0].type == "plan_transferred":
+        # Reg 15(2)-(3): a plan received from another council comes with the advice that
+        # council obtained; its Section K (as the copied versions hold it) is the start of
+        # this case's list, and advice sought here is added after it.
+        frozen = latest_frozen(case)
+        inherited = (frozen.content.get("K") or {}).get("advice") or [] if frozen is not None else []
+        for item in inherited:
+            if isinstance(item, dict) and item.get("advice_id"):
+                entries[str(item["advice_id"])] = {
+                    "advice_id": str(item["advice_id"]), "advice": item.get("advice"),
+                    "requested_on": item.get("requested_on"), "received_on": item.get("received_on"),
+                    "document_ids": [str(d) for d in item.get("document_ids") or []]}
 
     def entry(advice_id: str) -> dict[str, Any]:
         return entries.setdefault(advice_id, {"advice_id": advice_id, "advice": None, "requested_on": None,
@@ -118,7 +131,7 @@ def advice_list(case: Case) -> list[dict[str, Any]]:
         item["advice"] = item["advice"] or event.get("advice")
         item["requested_on" if event["type"] == "advice_requested" else "received_on"] = event["date"]
     for doc in documents_of_case(case.id):
-        if doc.advice_id:
+        if doc.advice_id and str(doc.id) not in entry(doc.advice_id)["document_ids"]:
             entry(doc.advice_id)["document_ids"].append(str(doc.id))
     return list(entries.values())
 

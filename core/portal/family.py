@@ -197,6 +197,10 @@ EVENT_WORDS: dict[str, Callable[[Mapping[str, Any], Mapping[str, str]], str]] = 
     "health_body_aware_of_move": lambda e, n: "The health service was told about the move",
     "new_la_notification_sent": lambda e, n: "We wrote to you about the EHC plan moving to us",
     "health_body_notified": lambda e, n: "The old health service told the new one about the move",
+    "plan_transferred_out": lambda e, n: "The EHC plan moved to your new council, which looks after it from now on",
+    "transfer_cancelled": lambda e, n: "The move of the EHC plan to another council was called off",
+    "detention_started": lambda e, n: "Detention in youth custody began; we keep the EHC plan during it",
+    "released_from_detention": lambda e, n: "Release from youth custody; the EHC plan is maintained again",
     "decision_letter_sent": lambda e, n: (f"We sent you our decision {_DECISION_WORDS.get(str(e.get('decision')), '')}"
                                           " in writing, with your right to appeal").replace("  ", " "),
     "mediation_declined": lambda e, n: "Mediation was not wanted",

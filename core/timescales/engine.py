@@ -569,9 +569,10 @@ def _annual_reviews(case: _Case) -> list[_Draft]:
     for position, anchor in enumerate(anchors):
         due = end_of_months_starting_with(anchor.date, 12)
         closer = anchors[position + 1] if position + 1 < len(anchors) else None
+        # The sending council's case (plan_transferred_out, issue 6) hands the review over too.
         superseded = any(
             anchor.date <= moved.date <= due and (closer is None or closer.date > moved.date)
-            for moved in transfers)
+            for moved in [*transfers, *case.of("plan_transferred_out")])
         if not superseded:
             # A transfer inside the running period hands the review to the new council
             # under reg 15(5) (new_la_review below), so the old cycle is not shown twice.
@@ -789,15 +790,28 @@ def _move_due(aware: date, move_on: date) -> tuple[date, str]:
             f"beginning with the day the move became known.")
 
 
+def _called_off(case: _Case, move: Event) -> bool:
+    """A ``transfer_cancelled`` recorded after ``move`` (and before the next move): the move
+    will not happen, so its clocks do not run (issue 6, core/transfers)."""
+    later = [e.index for e in case.events if e.type == move.type and e.index > move.index]
+    stop = min(later, default=None)
+    return any(e.type == "transfer_cancelled" and e.index > move.index and (stop is None or e.index < stop)
+               for e in case.events)
+
+
 def _transfers(case: _Case) -> list[_Draft]:
     """Reg 15(2)-(4) transfer between councils; reg 16 change of health body."""
     drafts: list[_Draft] = []
     anchors = _review_anchors(case)
     for move in case.of("move_notified"):
+        if _called_off(case, move):
+            continue
         move_on = move.get_date("move_on")
         assert move_on is not None  # required by the vocabulary
         due, note = _move_due(move.date, move_on)
-        transferred = case.first("plan_transferred", start=move.date)
+        # The sending council meets reg 15(2) when the plan leaves (plan_transferred_out, its
+        # side of the transfer); a receiving case records the arrival (plan_transferred).
+        transferred = case.first("plan_transferred", "plan_transferred_out", start=move.date)
         drafts.append(_Draft("transfer_of_plan_between_las", due, _trigger(move),
                              _closed(transferred), notes=[note]))
         if transferred is None:
@@ -811,6 +825,8 @@ def _transfers(case: _Case) -> list[_Draft]:
             review.notes = projected + review.notes
             drafts.append(review)
     for aware in case.of("health_body_aware_of_move"):
+        if _called_off(case, aware):
+            continue
         move_on = aware.get_date("move_on")
         assert move_on is not None  # required by the vocabulary
         due, note = _move_due(aware.date, move_on)
@@ -860,10 +876,19 @@ def _mediation(case: _Case) -> list[_Draft]:
         if not agreed.attrs.get("appealable", False):
             # Reg 42(3): 2 weeks for a non-appealable matter, unless the parties agreed
             # other timescales in writing (42(5)). Appealable matters follow the reg 44
-            # order limits (42(2)), which need the order's kind and are not computed here.
+            # order limits (42(2)): see _tribunal_orders, from the ``requires`` attribute.
             due = agreed.get_date("agreed_due") or add_weeks(agreed.date, 2)
             drafts.append(_Draft("mediation_agreement_action", due, _trigger(agreed), _closed(
                 case.first("mediation_agreement_actioned", start=agreed.date))))
+        elif not agreed.attrs.get("requires"):
+            # Appealable, but what the agreement amounts to is not recorded: the reg 44 limit
+            # cannot be chosen, so the shortest of them (2 weeks) is shown until it is -- the
+            # reading that never lets the family's agreement wait longer than the law allows.
+            due = agreed.get_date("agreed_due") or add_weeks(agreed.date, 2)
+            drafts.append(_Draft("mediation_agreement_action", due, _trigger(agreed), _closed(
+                case.first("mediation_agreement_actioned", start=agreed.date)), notes=[
+                    "An appealable matter (reg 42(2)): record what the agreement requires to "
+                    "apply the Tribunal order time limit; until then the shortest limit, 2 weeks, is shown."]))
         if agreed.attrs.get("la_party", True) is False:
             # Reg 42(4): the health body tells the council within 1 week.
             drafts.append(_Draft("mediation_agreement_notify_la", add_weeks(agreed.date, 1),
@@ -949,8 +974,14 @@ def _tribunal_orders(case: _Case) -> list[_Draft]:
     """Reg 44(2) limits, counted from the order (HMCTS: the day it is sent; we count from
     the recorded order date, which is never later)."""
     drafts: list[_Draft] = []
-    for order in case.of("tribunal_order_made"):
-        kind = order.attrs["order"]
+    # Reg 42(2): a written mediation agreement on an appealable matter must be carried out
+    # within the reg 44 limits "as if it were an order of the Tribunal"; ``requires`` says
+    # which kind of order it amounts to.
+    agreements = [a for a in case.of("mediation_agreement_made")
+                  if a.attrs.get("appealable") and a.attrs.get("requires")]
+    for order in case.of("tribunal_order_made") + agreements:
+        kind = order.attrs.get("order") or order.attrs["requires"]
+        first_draft = len(drafts)
         end = case.next_date(order, *_ASSESSMENT_BOUNDARIES)
         trigger = _trigger(order)
 
@@ -982,6 +1013,10 @@ def _tribunal_orders(case: _Case) -> list[_Draft]:
         else:  # continue
             drafts.append(_Draft("tribunal_order_continue_maintain", order.date, trigger,
                                  breached_on=closed("plan_ceased", stop=None)))
+        if order.type == "mediation_agreement_made":
+            for draft in drafts[first_draft:]:
+                draft.notes.append("A mediation agreement on an appealable matter: the Tribunal order "
+                                   "time limits apply as if it were an order (SEND Regs 2014 reg 42(2)).")
     return drafts
 
 

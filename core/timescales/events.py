@@ -133,13 +133,37 @@ EXTENSION_EVENT_TYPES: dict[str, dict[str, _Attr]] = {
     "mediation_health_notified": {},
     "mediation_not_arranged_notified": {},
     # agreed_due: a different timescale the parties agreed in writing (reg 42(5)).
-    "mediation_agreement_made": {"appealable": _BOOL, "la_party": _BOOL, "agreed_due": _DATE},
+    # requires: for an appealable matter, the Tribunal order it amounts to (reg 42(2)).
+    "mediation_agreement_made": {"appealable": _BOOL, "la_party": _BOOL, "agreed_due": _DATE,
+                                 "requires": _enum("assess", "issue_plan", "amend", "name_school", "continue",
+                                                   "cease")},
     "mediation_agreement_actioned": {},
     "mediation_agreement_la_notified": {},
     # date = the day the council told the Tribunal it would not oppose (reg 45).
     "appeal_unopposed": {"decision": _enum(*_DECISIONS, "name_school", required=True)},
     "appeal_response_submitted": {},
     "plan_ceased": {},
+    # The sending council's side of a transfer (issue 6, core/transfers): the plan left for
+    # ``to_la_code`` on this date, which meets reg 15(2) and ends this council's case (15(3):
+    # from the transfer the new council maintains the plan).
+    "plan_transferred_out": {"to_la_code": _TEXT},
+    # The move the council was told of will not happen (the transfer was called off): the
+    # reg 15(2) and reg 16 clocks started by the last move_notified no longer run.
+    "transfer_cancelled": {},
+    # Youth custody (issue 6, core/circumstances): CFA 2014 ss70-75 and the SEND (Detained
+    # Persons) Regs 2015. While detained the home council *keeps* the plan (s74) and must
+    # arrange provision in custody (s70); on release it maintains it again and should review
+    # it promptly (CoP ch.10). The annual review clock is deliberately NOT stopped by
+    # detention: no provision lifts the review, and a kept plan left unreviewed for the length
+    # of a sentence would meet a released young person out of date (statutory-rules §9; the
+    # reading that protects the young person). Release starts the council's own, non-statutory
+    # ``release_review`` target (§9: timing UNVERIFIED; rules.SLA_KEYS).
+    # (The circumstances service also stores ``circumstance_id``, outside the vocabulary, to
+    # link each event to its youth custody record.)
+    # began_on: when the detention itself began, if before the case opened (a request made
+    # in custody); the event is dated from the case's opening.
+    "detention_started": {"establishment": _TEXT, "began_on": _DATE},
+    "released_from_detention": {},
 }
 
 EVENT_TYPES: dict[str, dict[str, _Attr]] = {**API_EVENT_TYPES, **EXTENSION_EVENT_TYPES}

@@ -282,7 +282,10 @@ KEY_ALIASES: dict[str, str] = {"new_la_reassessment_decision": "new_la_notificat
 
 #: Council SLA keys (§2.8). Never statutory; computed only when a tenant configures them.
 SLA_KEYS = frozenset({"request_acknowledged", "panel_date", "draft_plan_target",
-                      "ar_reminder_term_before"})
+                      "ar_reminder_term_before",
+                      # Review on release from youth custody (CoP ch.10; statutory-rules §9:
+                      # the timing is UNVERIFIED, so it is each council's own target).
+                      "release_review"})
 
 #: Keys deliberately counted backwards from a later date (a meeting or a transfer), so
 #: their due date precedes the date they derive from.

@@ -266,6 +266,16 @@ def submit(page: Page, button: str) -> Response:
     return info.value
 
 
+def press(button: str, fill: Callable[[Page], None] | None = None) -> Callable[[Any], Response]:
+    """A PageCase act: fill the form (optionally), then press ``button``."""
+    def act(v: Any) -> Response:
+        if fill is not None:
+            fill(v.page)
+        return submit(v.page, button)
+
+    return act
+
+
 def heading(page: Page, text: str | re.Pattern[str]) -> None:
     expect(page.locator("h1")).to_have_text(text)
 

@@ -24,6 +24,7 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 
 from tests.browser.conftest import (
+    press,
     USERS, PageCase, assert_error_summary, check_page, heading, sign_in, submit, visit_page_case,
 )
 from tests.live_server import LiveServer
@@ -132,14 +133,6 @@ CasePage = PageCase
 
 # --- acts ------------------------------------------------------------------------------
 
-
-def press(button: str, fill: Callable[[Page], None] | None = None) -> Callable[[CaseVisit], Response]:
-    def act(v: CaseVisit) -> Response:
-        if fill is not None:
-            fill(v.page)
-        return submit(v.page, button)
-
-    return act
 
 
 def fill_date(page: Page, legend: str, day: dt.date) -> None:

@@ -213,7 +213,7 @@ def check_text_page(title: str, council: str) -> Callable[[Visit], None]:
 
 def check_api_docs(v: Visit) -> None:
     heading(v.page, "API for software suppliers")
-    expect(v.page.get_by_role("heading", name="POST /api/v1/children")).to_be_visible()
+    expect(v.page.get_by_role("heading", name="POST /api/v1/children", exact=True)).to_be_visible()
     expect(v.page.get_by_role("link", name="idempotency-key-reused")).to_have_attribute(
         "href", "/api/v1/problems/idempotency-key-reused")
 

@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Response, expect
 
 from tests.browser.conftest import (
+    press,
     PageCase, _block_non_loopback, assert_error_summary, check_page, heading, submit, visit_page_case,
 )
 from tests.live_server import LiveServer
@@ -154,14 +155,6 @@ class ReviewVisit:
 
 # --- acts ------------------------------------------------------------------------------
 
-
-def press(button: str, fill: Callable[[Page], None] | None = None) -> Callable[[ReviewVisit], Response]:
-    def act(v: ReviewVisit) -> Response:
-        if fill is not None:
-            fill(v.page)
-        return submit(v.page, button)
-
-    return act
 
 
 # --- checks ----------------------------------------------------------------------------

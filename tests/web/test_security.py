@@ -213,5 +213,6 @@ def test_permissions_come_from_one_table_for_every_role() -> None:
     from core.permissions import ROLE_PERMISSIONS, SCOPE_PERMISSIONS
 
     assert set(ROLE_PERMISSIONS) == set(Role)
-    assert ROLE_PERMISSIONS[Role.SEND_OFFICER] == {"children.read", "cases.read", "plans.read"}  # read only
+    assert ROLE_PERMISSIONS[Role.SEND_OFFICER] == {"children.read", "cases.read", "plans.read", "transfers.read",
+                                                   "disagreements.read"}  # read only
     assert "children.write" not in SCOPE_PERMISSIONS["children:read"]

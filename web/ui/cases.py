@@ -369,7 +369,9 @@ def view(case_id: str):  # type: ignore[no-untyped-def]
         "cases/view.html", title=f"{case.child.full_name}: EHC case", case=case, child=case.child,
         stage=words.STAGE_TEXT.get(case.stage, case.stage), running=[v for v in views if v.running],
         finished=[v for v in views if not v.running], timeline=_timeline(rows, _staff_names(rows)),
-        advice=_advice(events, deadlines, docs, today), can_write=_can_write(), today=today,
+        # A plan transferred to another council leaves a read-only record here (reg 15(3), issue 6).
+        advice=_advice(events, deadlines, docs, today), can_write=_can_write() and case.stage != "transferred",
+        today=today,
         opened=words.weekday_date(case.opened_on), request_words=words.words_for(first) if first else [],
         provisional_text=words.PROVISIONAL_TEXT, has_plan_pages=_endpoint("plans.plan"),
         has_downloads=_endpoint("plans.download_document"),

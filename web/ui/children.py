@@ -10,6 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from core import clock, permissions
 from core.integrations.social_care import social_care_status_of
+from core.circumstances.services import circumstances_of
 from core.audit import services as audit
 from core.cases.services import cases_of_child
 from core.children import services
@@ -81,6 +82,8 @@ def view(child_id: str):  # type: ignore[no-untyped-def]
         # What the social care system last said (issue #5), for council staff only.
         social_care=social_care_status_of(actor, child)
         if actor.can(permissions.CASES_READ) and actor.scope is None else None,
+        # Specific circumstances, CoP ch.10 (issue 6): council staff's records only.
+        circumstances=circumstances_of(actor, child) if actor.scope is None else None,
     )
 
 

@@ -187,6 +187,9 @@ ATTRIBUTE_TEXT: dict[str, AttrText] = {
     "move_on": AttrText("When do they move (or when did they move)?", "Moving on",
                         missing="Enter the date of the move"),
     "to_la_code": AttrText("New council's LA code (optional)", "New council (LA code)", hint="3 digits, like 886"),
+    # Youth custody (issue 6): the relevant youth accommodation (CFA 2014 s70(5)).
+    "establishment": AttrText("Youth custody establishment (optional)", "Establishment"),
+    "began_on": AttrText("When did the detention begin, if before the case opened? (optional)", "Detained since"),
     "from_la_code": AttrText("Old council's LA code (optional)", "Old council (LA code)", hint="3 digits, like 886"),
     "plan_made_on": AttrText("When was the plan first made? (optional)", "Plan first made"),
     "last_reviewed_on": AttrText("When was it last reviewed? (optional)", "Last reviewed",
@@ -228,6 +231,13 @@ ATTRIBUTE_TEXT: dict[str, AttrText] = {
                          choices={"yes": "Yes", "no": "No"}),
     "agreed_due": AttrText("Date agreed in writing for acting on it (optional)", "Agreed date",
                            hint="Only if the parties agreed a different timescale in writing"),
+    "requires": AttrText(
+        "If it could have been appealed, what does the agreement require? (optional)", "Requires",
+        hint="Regulation 42(2): it must be done within the time limit for the matching Tribunal order",
+        choices={"assess": "Carry out an EHC needs assessment", "issue_plan": "Issue an EHC plan",
+                 "amend": "Amend the plan (for example sections B and F)",
+                 "name_school": "Change only the school or college named (section I)",
+                 "continue": "Continue to maintain the plan", "cease": "The plan may stop"}),
 }
 
 _YES_NO = {"yes": "Yes", "no": "No"}
@@ -407,7 +417,29 @@ EVENT_TEXT: dict[str, EventText] = {
     "plan_ceased": _event(
         "Plan ended", "The plan has stopped", "Only after the appeal window, or any appeal, is over", _G[8],
         "When did the plan stop?", "Date the plan stopped"),
+    # Recorded by the transfers service (issue 6), not chosen on the "What happened?" page.
+    "plan_transferred_out": _event(
+        "Plan transferred to another council", "Plan transferred to another council",
+        "The case becomes read-only here (regulation 15(3))", _G[6], "When did the plan transfer?",
+        "Date the plan transferred"),
+    "transfer_cancelled": _event(
+        "Transfer to another council called off", "The move will not happen",
+        "Stops the transfer clocks", _G[6], "When was the transfer called off?", "Date it was called off"),
+    # Recorded from the child's youth custody record (core/circumstances, issue 6).
+    "detention_started": _event(
+        "Detained in youth custody", "Detained in youth custody",
+        "The council keeps the plan during detention (CFA 2014 s74); the annual review clock keeps running",
+        _G[8], "When did the detention begin?", "Date the detention began"),
+    "released_from_detention": _event(
+        "Released from youth custody", "Released from youth custody",
+        "The council maintains the plan again; starts its own target for reviewing it", _G[8],
+        "When was the young person released?", "Date of release"),
 }
+
+#: Event types only the transfers service records (core/transfers): not offered on the forms.
+SERVICE_ONLY_EVENTS = frozenset({"plan_transferred_out", "transfer_cancelled",
+                                 # Recorded from the child's youth custody record (issue 6).
+                                 "detention_started", "released_from_detention"})
 
 #: Attributes never asked on a form, and why.
 NOT_ASKED = {
@@ -924,7 +956,7 @@ def choosable_types() -> list[tuple[str, list[str]]]:
     """
     grouped: dict[str, list[str]] = {g: [] for g in GROUPS}
     for event_type, texts in EVENT_TEXT.items():
-        if event_type == "request_received":
+        if event_type == "request_received" or event_type in SERVICE_ONLY_EVENTS:
             continue
         grouped[texts.group].append(event_type)
     return [(g, types) for g, types in grouped.items() if types]

@@ -272,7 +272,7 @@ def test_the_scheduler_command_checks_once_and_refuses_a_bad_time(app: Any, tena
     ran = json.loads(result.output.strip().splitlines()[-1])["ran"]
     # The minute's work always runs; the daily social care refresh only after 05:30 in London.
     assert ran[:2] == ["sweep-plugin-calls", "poll-partner-advice"] and "send-reminders" in ran
-    assert set(ran[2:]) <= {"send-reminders", "refresh-social-care-status"}
+    assert set(ran[2:]) <= {"send-reminders", "refresh-social-care-status", "flag-transfers"}
     assert [n.case_id for n in _notifications(tenant_a)] == [case.id]
     assert bad.exit_code == 2 and "not a time of day" in bad.output
 

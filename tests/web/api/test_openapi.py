@@ -167,6 +167,11 @@ def test_the_children_operations_and_their_scopes(spec: dict[str, Any]) -> None:
         ("/api/v1/children", "post"): [{"oauth2": ["children:write"]}],
         ("/api/v1/children/{child_id}", "get"): [{"oauth2": ["children:read"]}],
         ("/api/v1/children/{child_id}", "patch"): [{"oauth2": ["children:write"]}],
+        # A child's circumstances (issue 6, web/api/circumstances).
+        ("/api/v1/children/{child_id}/circumstances", "get"): [{"oauth2": ["children:read"]}],
+        ("/api/v1/children/{child_id}/circumstances", "post"): [{"oauth2": ["children:write"]}],
+        ("/api/v1/children/{child_id}/circumstances/{circumstance_id}", "get"): [{"oauth2": ["children:read"]}],
+        ("/api/v1/children/{child_id}/circumstances/{circumstance_id}", "patch"): [{"oauth2": ["children:write"]}],
     }
 
 

@@ -1,0 +1,1 @@
+"""circumstances (issue 6)."""

@@ -1,0 +1,1 @@
+"""disagreements (issue 6)."""

@@ -1,0 +1,1 @@
+"""transfers (issue 6)."""
