@@ -912,10 +912,12 @@ def _statutory_clocks(d: Disagreement, deadlines: Sequence[Deadline]) -> list[De
     if d.kind not in ("mediation", "appeal"):
         return []  # Reading 1: a referral has no statutory clock; complaints have council targets.
     own = _owned_event_ids(d)
-    others: set[str] = set()
-    for other in db.session.execute(select(Disagreement).where(Disagreement.case_id == d.case_id,
-                                                               Disagreement.id != d.id)).scalars():
-        others |= {str(s.case_event_id) for s in _steps(other) if s.case_event_id is not None}
+    # The case events other disputes of the case recorded: one query, not one per dispute.
+    others = {str(event_id) for event_id in db.session.execute(
+        select(DisagreementStep.case_event_id)
+        .join(Disagreement, Disagreement.id == DisagreementStep.disagreement_id)
+        .where(Disagreement.case_id == d.case_id, Disagreement.id != d.id,
+               DisagreementStep.case_event_id.is_not(None))).scalars()}
     segment = _segment(d)
     return [x for x in deadlines if _belongs(d, x, own, others, segment)]
 

@@ -26,6 +26,7 @@ import pytest
 
 import plugins.fhir as fhir_plugin
 from plugins.fhir import resources as r
+from tests.plugins.stub_server import serve, stop  # noqa: F401  (tests import stop from here)
 
 #: A valid NHS number (modulus 11 check digit), as NHS England's test data uses.
 NHS_NUMBER = "9434765919"
@@ -160,14 +161,7 @@ def _handler(stub: FhirStub) -> type[BaseHTTPRequestHandler]:
 
 
 def start(stub: FhirStub, port: int = 0) -> None:
-    stub.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(stub))
-    threading.Thread(target=stub.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-
-def stop(stub: FhirStub) -> None:
-    if stub.server is not None:
-        stub.server.shutdown()
-        stub.server.server_close()
+    serve(stub, _handler(stub), port)
 
 
 @pytest.fixture

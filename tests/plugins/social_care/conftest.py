@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 import plugins.social_care as social_care
+from tests.plugins.stub_server import serve, stop  # noqa: F401  (tests import stop from here)
 
 API_KEY = "sc-key-123"
 PDF = b"%PDF-1.4\n% social care advice\n%%EOF\n"
@@ -101,14 +102,7 @@ def _handler(stub: SocialCareStub) -> type[BaseHTTPRequestHandler]:
 
 
 def start(stub: SocialCareStub, port: int = 0) -> None:
-    stub.server = ThreadingHTTPServer(("127.0.0.1", port), _handler(stub))
-    threading.Thread(target=stub.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-
-def stop(stub: SocialCareStub) -> None:
-    if stub.server is not None:
-        stub.server.shutdown()
-        stub.server.server_close()
+    serve(stub, _handler(stub), port)
 
 
 @pytest.fixture
