@@ -791,12 +791,12 @@ def _move_due(aware: date, move_on: date) -> tuple[date, str]:
 
 
 def _called_off(case: _Case, move: Event) -> bool:
-    """A ``transfer_cancelled`` recorded after ``move`` (and before the next move): the move
-    will not happen, so its clocks do not run (issue 6, core/transfers)."""
-    later = [e.index for e in case.events if e.type == move.type and e.index > move.index]
-    stop = min(later, default=None)
-    return any(e.type == "transfer_cancelled" and e.index > move.index and (stop is None or e.index < stop)
-               for e in case.events)
+    """A ``transfer_cancelled`` dated on or after ``move`` (and before the next move of its
+    kind): the move will not happen, so its clocks do not run (issue 6, core/transfers).
+    Judged by dates, like every other rule here, so the order events are listed in does not
+    change the result."""
+    end = case.next_date(move, move.type)
+    return case.first("transfer_cancelled", start=move.date, end=end) is not None
 
 
 def _transfers(case: _Case) -> list[_Draft]:
